@@ -1,0 +1,33 @@
+# usage_meter: PGXS build of the extension (C++17), its pg_regress tests and isolation specs.
+# The pure C++ core is also built and unit-tested on its own with CMake (see CMakeLists.txt).
+
+EXTENSION = usage_meter
+MODULE_big = usage_meter
+DATA = $(wildcard extension/usage_meter--*.sql)
+
+CORE_SRCS = $(wildcard src/core/*.cpp)
+PG_SRCS = $(wildcard src/pg/*.cpp)
+OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+REGRESS = recording pricing time_zones idempotency limits bad_input rollback bulk_load
+REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
+ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
+
+PG_CONFIG ?= pg_config
+PG_CXXFLAGS = -std=c++17 -fno-strict-aliasing -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wno-register -Wno-cast-function-type
+SHLIB_LINK = -lstdc++
+
+EXTRA_CLEAN = build/regress build/isolation
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Debian also compiles every source to LLVM bitcode with clang, without our C++ flags.
+COMPILE.cxx.bc += $(PG_CXXFLAGS)
+
+# pg_regress and pg_isolation_regress write their results here rather than into the source tree.
+installcheck: | build/regress build/isolation
+build/regress build/isolation:
+	mkdir -p $@

@@ -1,0 +1,67 @@
+# Shared shell helpers for usage_meter's scripts: dependencies and a throwaway PostgreSQL cluster.
+# Source it; do not run it.
+
+UM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+UM_PG_BIN="$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)"
+
+um_log() { printf '\n== %s\n' "$*"; }
+
+# Installs the Debian packages the build and the tests need (only those missing).
+um_deps() {
+    local packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev g++ make cmake
+                    libgtest-dev googletest pkg-config tzdata)
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        um_log "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    UM_PG_BIN="$(pg_config --bindir)"
+}
+
+# Builds and installs the extension into the server's directories.
+um_build_install() {
+    um_log "building and installing the extension"
+    make -C "$UM_ROOT" -j"$(nproc)" >/dev/null
+    make -C "$UM_ROOT" install >/dev/null
+}
+
+# Starts a private cluster owned by the postgres user, on a private socket directory and a free port.
+# Sets PGHOST, PGPORT, PGUSER and UM_CLUSTER_DIR; um_cluster_stop (run on exit) removes it all.
+um_cluster_start() {
+    UM_CLUSTER_DIR="$(mktemp -d /tmp/usage_meter_cluster.XXXXXX)"
+    chown postgres:postgres "$UM_CLUSTER_DIR"
+    chmod 700 "$UM_CLUSTER_DIR"
+    local port
+    for port in $(seq 55432 55532); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    done
+    export PGHOST="$UM_CLUSTER_DIR" PGPORT="$port" PGUSER=postgres
+    um_log "starting a throwaway cluster in $UM_CLUSTER_DIR (port $PGPORT)"
+    runuser -u postgres -- "$UM_PG_BIN/initdb" -D "$UM_CLUSTER_DIR/data" -U postgres --auth=trust \
+        --no-sync -E UTF8 --locale=C.UTF-8 >"$UM_CLUSTER_DIR/initdb.log" 2>&1 \
+        || { cat "$UM_CLUSTER_DIR/initdb.log"; return 1; }
+    cat >>"$UM_CLUSTER_DIR/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$UM_CLUSTER_DIR'
+port = $PGPORT
+max_connections = 120
+shared_buffers = 256MB
+fsync = on
+log_min_messages = warning
+CONF
+    trap um_cluster_stop EXIT
+    runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_CLUSTER_DIR/data" -l "$UM_CLUSTER_DIR/server.log" \
+        -w -t 60 start >/dev/null
+}
+
+um_cluster_stop() {
+    if [ -n "${UM_CLUSTER_DIR:-}" ] && [ -d "$UM_CLUSTER_DIR" ]; then
+        runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+        rm -rf "$UM_CLUSTER_DIR"
+    fi
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test of usage_meter on this machine: the C++ core's GoogleTest suites (plain and with
+# AddressSanitizer + UndefinedBehaviorSanitizer), then, against a throwaway cluster, the pg_regress files,
+# the isolation specs and the libpq client test. Installs what it needs first (Debian packages).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$UM_ROOT"
+
+passed=0
+failed=0
+stage() {  # stage NAME COMMAND...
+    local name=$1
+    shift
+    um_log "$name"
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+core_tests() {
+    local dir=$1
+    shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
+        cmake --build "$dir" -j"$(nproc)" >/dev/null &&
+        ctest --test-dir "$dir" --output-on-failure
+}
+
+regression_tests() {
+    make installcheck || { cat build/regress/regression.diffs build/isolation/regression.diffs 2>/dev/null | head -200; return 1; }
+}
+
+client_test() {
+    g++ -std=c++17 -O2 -Wall -Wextra -o build/concurrent_record tests/client/concurrent_record.cpp \
+        -I"$(pg_config --includedir)" -lpq && build/concurrent_record
+}
+
+um_deps
+mkdir -p build
+stage "core unit tests (GoogleTest)" core_tests build/core
+stage "core unit tests with ASan and UBSan" core_tests build/core-asan -DUSAGE_METER_SANITIZE=ON
+um_build_install
+um_cluster_start
+stage "pg_regress and isolation tests" regression_tests
+stage "libpq client test: concurrent recording" client_test
+
+echo
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,13 @@
+// The pure C++ core of usage_meter. It must never include PostgreSQL headers: the adapters in src/pg do.
+#pragma once
+
+#ifdef POSTGRES_H
+#error "src/core must stay free of PostgreSQL headers"
+#endif
+
+#include "decimal.h"
+#include "error.h"
+#include "limits.h"
+#include "period.h"
+#include "pricing.h"
+#include "validate.h"

@@ -1,0 +1,47 @@
+// Limit decisions: may a request go ahead, given every limit that covers it and what has been used.
+// One function decides; check_limit (and later reservations) call it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "decimal.h"
+#include "period.h"
+
+namespace usage_meter {
+
+enum class Metric { Cost, BilledCost, Tokens, Requests };
+
+// "cost", "billed_cost", "tokens" or "requests"; throws CoreError naming `argument` otherwise.
+Metric parse_metric(std::string_view text, std::string_view argument = "metric");
+const char* metric_name(Metric metric);
+
+struct LimitState {
+    Metric metric = Metric::Requests;
+    Period period = Period::Day;
+    Decimal max_value;
+    bool hard = true;
+    Decimal used;  // in the limit's metric, over the limit's current period and scope
+};
+
+struct Estimate {
+    Decimal cost;        // for cost and billed_cost limits
+    int64_t tokens = 0;  // for token limits
+};
+
+// What this request adds to a limit's metric: the estimated cost or tokens, or 1 request.
+Decimal estimate_for(Metric metric, const Estimate& estimate);
+
+struct Decision {
+    bool allowed = true;
+    int limit = -1;      // index of the limit reported (the refusing one, else the tightest); -1 with no limits
+    Decimal remaining;   // max_value - used, never below zero
+};
+
+// A hard limit refuses when used + estimate > max_value; soft limits never refuse. Reports the refusing limit
+// with the smallest remaining share (max - used - estimate) / max, or, when allowed, the limit with the smallest
+// remaining share (max - used) / max. Ties go to the earlier limit, so callers order limits deterministically.
+Decision decide(const LimitState* limits, size_t count, const Estimate& estimate);
+
+}  // namespace usage_meter

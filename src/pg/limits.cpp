@@ -1,0 +1,198 @@
+// Limits and periods: check_limit() and period_bounds(). Both read settings and live counters only, never
+// the ledger, so they cost the same whatever the ledger's size.
+
+#include "args.h"
+#include "spi.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+using namespace usage_meter;
+using namespace usage_meter::pg;
+
+namespace {
+
+// A tenant has at most 4 metrics x 2 periods limits of its own and as many for one user.
+constexpr int kMaxApplicableLimits = 16;
+
+const char* const kLimitsSql =
+    "SELECT t.time_zone, l.metric, l.period, l.max_value, l.hard, l.user_id IS NULL"
+    "  FROM usage_meter.tenants AS t"
+    "  LEFT JOIN usage_meter.limits AS l ON l.tenant = t.tenant AND (l.user_id IS NULL OR ($2 IS NOT NULL"
+    "       AND (l.user_id = $2 OR (l.user_id = '*' AND NOT EXISTS ("
+    "            SELECT 1 FROM usage_meter.limits AS named WHERE named.tenant = t.tenant AND named.user_id = $2"
+    "               AND named.metric = l.metric AND named.period = l.period)))))"
+    " WHERE t.tenant = $1"
+    " ORDER BY l.user_id IS NOT NULL, l.metric, l.period";
+
+// Always four rows, in this order: tenant day, tenant month, user day, user month.
+const char* const kCountersSql =
+    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
+    "       COALESCE(sum(billed_cost), 0)"
+    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id IS NULL AND period = 'day' AND period_start = $3"
+    " UNION ALL "
+    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
+    "       COALESCE(sum(billed_cost), 0)"
+    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id IS NULL AND period = 'month' AND period_start = $4"
+    " UNION ALL "
+    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
+    "       COALESCE(sum(billed_cost), 0)"
+    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id = $2 AND period = 'day' AND period_start = $3"
+    " UNION ALL "
+    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
+    "       COALESCE(sum(billed_cost), 0)"
+    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id = $2 AND period = 'month' AND period_start = $4";
+
+Decimal counter_value(uint64 row, Metric metric) {
+    bool isnull;
+    switch (metric) {
+        case Metric::Requests: return amount_from_numeric(result_value(row, 1, &isnull), "requests");
+        case Metric::Tokens: return amount_from_numeric(result_value(row, 2, &isnull), "tokens");
+        case Metric::Cost: return amount_from_numeric(result_value(row, 3, &isnull), "cost");
+        case Metric::BilledCost: return amount_from_numeric(result_value(row, 4, &isnull), "billed_cost");
+    }
+    return Decimal();
+}
+
+// The time zone of a tenant, or UTC for a tenant not seen yet. Runs inside SPI.
+pg_tz* tenant_zone(Datum tenant) {
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[1] = {TEXTOID};
+    execute_plan(kept_plan(&plan, "SELECT time_zone FROM usage_meter.tenants WHERE tenant = $1", 1, types), &tenant,
+                 " ", true, 1);
+    if (SPI_processed == 0) return zone_or_raise("UTC", "time_zone");
+    bool isnull;
+    return zone_or_raise(TextDatumGetCString(result_value(0, 1, &isnull)), "time_zone");
+}
+
+}  // namespace
+
+// check_limit(tenant, user_id, estimated_cost, estimated_tokens)
+//   -> (allowed, metric, period, used, max_value, remaining, resets_at)
+UM_FUNCTION(check_limit) {
+    Datum tenant = name_arg(fcinfo, 0, "tenant");
+    bool user_null = PG_ARGISNULL(1);
+    Datum user_id = user_null ? 0 : PG_GETARG_DATUM(1);
+    TextView user = text_view(user_id, user_null);
+    Estimate estimate;
+    if (!PG_ARGISNULL(2)) estimate.cost = amount_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
+    estimate.tokens = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+    core_or_raise([&] {
+        check_user_id("user_id", user.data, user.length);
+        check_token_count("estimated_tokens", estimate.tokens);
+    });
+    TupleDesc result_desc;
+    if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "check_limit must return a row");
+    result_desc = BlessTupleDesc(result_desc);
+
+    usage_meter::LimitState limits[kMaxApplicableLimits];
+    bool tenant_wide[kMaxApplicableLimits];
+    int count = 0;
+    PeriodBounds day_bounds, month_bounds;
+    const TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+    static SPIPlanPtr limits_plan = nullptr, counters_plan = nullptr;
+    static const Oid limit_types[2] = {TEXTOID, TEXTOID};
+    static const Oid counter_types[4] = {TEXTOID, TEXTOID, DATEOID, DATEOID};
+    Datum args[4] = {tenant, user_id, 0, 0};
+    const char* nulls = user_null ? " n  " : "    ";
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    execute_plan(kept_plan(&limits_plan, kLimitsSql, 2, limit_types), args, nulls, true, 0);
+    if (SPI_processed > 0) {
+        bool isnull;
+        pg_tz* zone = zone_or_raise(TextDatumGetCString(result_value(0, 1, &isnull)), "time_zone");
+        uint64 rows = SPI_processed;
+        if (rows > kMaxApplicableLimits) elog(ERROR, "usage_meter: too many applicable limits");
+        for (uint64 row = 0; row < rows; ++row) {
+            Datum metric = result_value(row, 2, &isnull);
+            if (isnull) continue;  // the tenant has no limits (LEFT JOIN)
+            TextView metric_text = text_view(metric, false);
+            TextView period_text = text_view(result_value(row, 3, &isnull), false);
+            usage_meter::LimitState& l = limits[count];
+            core_or_raise([&] {
+                l.metric = parse_metric(std::string_view(metric_text.data, metric_text.length));
+                l.period = parse_period(std::string_view(period_text.data, period_text.length));
+            });
+            l.max_value = amount_from_numeric(result_value(row, 4, &isnull), "max_value");
+            l.hard = DatumGetBool(result_value(row, 5, &isnull));
+            tenant_wide[count] = DatumGetBool(result_value(row, 6, &isnull));
+            ++count;
+        }
+        if (count > 0) {
+            core_or_raise([&] {
+                PgZone rules(zone);
+                int64_t now_s = floor_div(unix_us_from_pg(now), kUsecPerSec);
+                day_bounds = period_bounds(Period::Day, now_s, rules);
+                month_bounds = period_bounds(Period::Month, now_s, rules);
+            });
+            args[2] = DateADTGetDatum(pg_date_from_civil(day_bounds.start));
+            args[3] = DateADTGetDatum(pg_date_from_civil(month_bounds.start));
+            execute_plan(kept_plan(&counters_plan, kCountersSql, 4, counter_types), args, nulls, true, 0);
+            if (SPI_processed != 4) elog(ERROR, "usage_meter: unexpected counter rows");
+            for (int i = 0; i < count; ++i) {
+                uint64 row = (tenant_wide[i] ? 0 : 2) + (limits[i].period == Period::Day ? 0 : 1);
+                limits[i].used = counter_value(row, limits[i].metric);
+            }
+        }
+    }
+    SPI_finish();
+
+    Decision decision;
+    core_or_raise([&] { decision = decide(limits, static_cast<size_t>(count), estimate); });
+    Datum values[7];
+    bool result_nulls[7] = {false, true, true, true, true, true, true};
+    values[0] = BoolGetDatum(decision.allowed);
+    if (decision.limit >= 0) {
+        const usage_meter::LimitState& l = limits[decision.limit];
+        values[1] = CStringGetTextDatum(metric_name(l.metric));
+        values[2] = CStringGetTextDatum(period_name(l.period));
+        values[3] = numeric_from_decimal(l.used);
+        values[4] = numeric_from_decimal(l.max_value);
+        values[5] = numeric_from_decimal(decision.remaining);
+        const PeriodBounds& b = l.period == Period::Day ? day_bounds : month_bounds;
+        values[6] = TimestampTzGetDatum(pg_us_from_unix_seconds(b.resets_at));
+        for (int i = 1; i < 7; ++i) result_nulls[i] = false;
+    }
+    return HeapTupleGetDatum(heap_form_tuple(result_desc, values, result_nulls));
+}
+
+// period_bounds(tenant, at) -> rows (period, period_start, starts_at, resets_at) for the day and the month
+// that contain `at` in the tenant's time zone (UTC for a tenant not seen yet).
+UM_FUNCTION(period_bounds) {
+    Datum tenant = name_arg(fcinfo, 0, "tenant");
+    require_arg(fcinfo, 1, "at");
+    TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
+    require_finite(at, "at", false);
+
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    pg_tz* zone = tenant_zone(tenant);
+    SPI_finish();
+
+    PeriodBounds bounds[2];
+    core_or_raise([&] {
+        PgZone rules(zone);
+        int64_t at_s = floor_div(unix_us_from_pg(at), kUsecPerSec);
+        bounds[0] = period_bounds(Period::Day, at_s, rules);
+        bounds[1] = period_bounds(Period::Month, at_s, rules);
+    });
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (int i = 0; i < 2; ++i) {
+        Datum values[4] = {CStringGetTextDatum(i == 0 ? "day" : "month"),
+                           DateADTGetDatum(pg_date_from_civil(bounds[i].start)),
+                           TimestampTzGetDatum(pg_us_from_unix_seconds(bounds[i].starts_at)),
+                           TimestampTzGetDatum(pg_us_from_unix_seconds(bounds[i].resets_at))};
+        bool nulls[4] = {false, false, false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return static_cast<Datum>(0);
+}

@@ -1,0 +1,449 @@
+// Recording: the ledger's BEFORE ROW trigger (validate, bucket, price), its AFTER STATEMENT trigger (roll up
+// into daily summaries and live counters), the append-only guard, and usage_record().
+//
+// Every row that enters usage_meter.events goes through the same two triggers, whether it comes from
+// usage_record, a plain INSERT or a COPY backfill, so every path is validated, priced and rolled up alike.
+
+#include <cstring>
+
+#include "convert.h"
+#include "module.h"
+#include "spi.h"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+namespace usage_meter::pg {
+namespace {
+
+enum EventColumn {
+    kTenant, kUserId, kOperation, kModel, kProvider,
+    kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens, kReasoningTokens,
+    kQuantity, kCost, kBilledCost, kPriced, kCostSource, kPriceId, kUnitPriceId, kMarkupPct,
+    kOccurredAt, kDay, kRecordedAt, kIdempotencyKey, kSessionId, kLatencyMs, kSuccess, kMetadata,
+    kEventColumnCount
+};
+
+const char* const kEventColumnNames[kEventColumnCount] = {
+    "tenant", "user_id", "operation", "model", "provider",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+    "quantity", "cost", "billed_cost", "priced", "cost_source", "price_id", "unit_price_id", "markup_pct",
+    "occurred_at", "day", "recorded_at", "idempotency_key", "session_id", "latency_ms", "success", "metadata",
+};
+
+// Attribute numbers of the ledger's columns, found by name (so upgrades may add columns) and cached until
+// the table's shape changes.
+const int* event_attnums(TupleDesc desc) {
+    static int attnums[kEventColumnCount];
+    static bool valid = false;
+    if (valid && attnums[kEventColumnCount - 1] <= desc->natts) {
+        bool same = true;
+        for (int c = 0; c < kEventColumnCount && same; ++c) {
+            Form_pg_attribute a = TupleDescAttr(desc, attnums[c] - 1);
+            same = !a->attisdropped && std::strcmp(NameStr(a->attname), kEventColumnNames[c]) == 0;
+        }
+        if (same) return attnums;
+    }
+    valid = false;
+    for (int c = 0; c < kEventColumnCount; ++c) {
+        int attnum = SPI_fnumber(desc, kEventColumnNames[c]);
+        if (attnum <= 0)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                            errmsg("usage_meter.events has no column \"%s\"", kEventColumnNames[c])));
+        attnums[c] = attnum;
+    }
+    valid = true;
+    return attnums;
+}
+
+constexpr int kMaxCandidates = 2;
+
+// Everything the ledger needs from the settings tables to bucket and price one event. Plain data only.
+struct EventContext {
+    pg_tz* zone;
+    Decimal markup_pct;
+    int candidate_count;
+    PriceCandidate candidates[kMaxCandidates];
+    bool has_unit_price;
+    int64 unit_price_id;
+    Decimal unit_price;
+};
+
+const char* const kContextSql =
+    "SELECT t.time_zone, t.markup_pct,"
+    "       ps.price_id, ps.input_per_mtok, ps.output_per_mtok, ps.cache_read_per_mtok, ps.cache_write_per_mtok,"
+    "       ps.effective_from,"
+    "       pn.price_id, pn.input_per_mtok, pn.output_per_mtok, pn.cache_read_per_mtok, pn.cache_write_per_mtok,"
+    "       pn.effective_from,"
+    "       u.unit_price_id, u.per_unit"
+    "  FROM usage_meter.tenants AS t"
+    "  LEFT JOIN LATERAL (SELECT p.* FROM usage_meter.prices AS p"
+    "                      WHERE p.model = $2 AND p.provider = $3 AND p.effective_from <= $4"
+    "                      ORDER BY p.effective_from DESC LIMIT 1) AS ps ON true"
+    "  LEFT JOIN LATERAL (SELECT p.* FROM usage_meter.prices AS p"
+    "                      WHERE p.model = $2 AND p.provider IS NULL AND p.effective_from <= $4"
+    "                      ORDER BY p.effective_from DESC LIMIT 1) AS pn ON true"
+    "  LEFT JOIN LATERAL (SELECT up.unit_price_id, up.per_unit FROM usage_meter.unit_prices AS up"
+    "                      WHERE up.operation = $5 AND up.effective_from <= $4"
+    "                      ORDER BY up.effective_from DESC LIMIT 1) AS u ON $6"
+    " WHERE t.tenant = $1";
+
+const char* const kCreateTenantSql =
+    "INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING";
+
+Decimal stored_amount(int col, const char* argument) {
+    bool isnull;
+    Datum d = result_value(0, col, &isnull);
+    return amount_from_numeric(d, argument);
+}
+
+// Reads one price candidate from columns first..first+5 of the context row, if present.
+void read_candidate(int first, bool provider_specific, EventContext* ctx) {
+    bool isnull;
+    Datum id = result_value(0, first, &isnull);
+    if (isnull) return;
+    PriceCandidate& c = ctx->candidates[ctx->candidate_count++];
+    c.price_id = DatumGetInt64(id);
+    c.provider_specific = provider_specific;
+    c.price.input_per_mtok = stored_amount(first + 1, "input_per_mtok");
+    c.price.output_per_mtok = stored_amount(first + 2, "output_per_mtok");
+    Datum cr = result_value(0, first + 3, &isnull);
+    if (!isnull) c.price.cache_read_per_mtok = amount_from_numeric(cr, "cache_read_per_mtok");
+    Datum cw = result_value(0, first + 4, &isnull);
+    if (!isnull) c.price.cache_write_per_mtok = amount_from_numeric(cw, "cache_write_per_mtok");
+    c.effective_from = DatumGetTimestampTz(result_value(0, first + 5, &isnull));
+}
+
+// Loads the tenant (creating it on first use) and the prices that could apply. Runs inside SPI.
+void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bool provider_null,
+                  TimestampTz occurred_at, Datum operation, bool need_unit_price, EventContext* ctx) {
+    static SPIPlanPtr context_plan = nullptr;
+    static SPIPlanPtr create_plan = nullptr;
+    static const Oid context_types[6] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, BOOLOID};
+    static const Oid create_types[1] = {TEXTOID};
+    Datum args[6] = {tenant, model, provider, TimestampTzGetDatum(occurred_at), operation,
+                     BoolGetDatum(need_unit_price)};
+    char nulls[7] = {' ', model_null ? 'n' : ' ', provider_null ? 'n' : ' ', ' ', ' ', ' ', '\0'};
+    SPIPlanPtr plan = kept_plan(&context_plan, kContextSql, 6, context_types);
+    execute_plan(plan, args, nulls, false, 1);
+    if (SPI_processed == 0) {
+        execute_plan(kept_plan(&create_plan, kCreateTenantSql, 1, create_types), args, nulls, false, 0);
+        execute_plan(plan, args, nulls, false, 1);
+        if (SPI_processed == 0) elog(ERROR, "usage_meter: tenant could not be created");
+    }
+    bool isnull;
+    char* zone_name = TextDatumGetCString(result_value(0, 1, &isnull));
+    ctx->zone = zone_or_raise(zone_name, "time_zone");
+    ctx->markup_pct = markup_from_numeric(result_value(0, 2, &isnull), "markup_pct");
+    ctx->candidate_count = 0;
+    read_candidate(3, true, ctx);
+    read_candidate(9, false, ctx);
+    Datum unit_id = result_value(0, 15, &isnull);
+    ctx->has_unit_price = !isnull;
+    if (!isnull) {
+        ctx->unit_price_id = DatumGetInt64(unit_id);
+        ctx->unit_price = stored_amount(16, "per_unit");
+    }
+}
+
+void raise_null(const char* column) {
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", column)));
+}
+
+}  // namespace
+}  // namespace usage_meter::pg
+
+using namespace usage_meter;
+using namespace usage_meter::pg;
+
+// BEFORE INSERT ... FOR EACH ROW: validates the row, buckets its day in the tenant's time zone, prices it and
+// fills the derived columns (cost, billed_cost, priced, cost_source, price ids, markup, day, recorded_at).
+UM_FUNCTION(events_prepare) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "events_prepare must be called as a trigger");
+    TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ||
+        !TRIGGER_FIRED_BY_INSERT(trigger->tg_event))
+        elog(ERROR, "events_prepare must fire BEFORE INSERT FOR EACH ROW");
+
+    TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+    HeapTuple tuple = trigger->tg_trigtuple;
+    const int* att = event_attnums(desc);
+    Datum* values = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
+    bool* nulls = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
+    heap_deform_tuple(tuple, desc, values, nulls);
+    auto value = [&](int c) { return values[att[c] - 1]; };
+    auto is_null = [&](int c) { return nulls[att[c] - 1]; };
+
+    TextView tenant = text_view(value(kTenant), is_null(kTenant));
+    TextView user_id = text_view(value(kUserId), is_null(kUserId));
+    TextView operation = text_view(value(kOperation), is_null(kOperation));
+    TextView model = text_view(value(kModel), is_null(kModel));
+    TextView provider = text_view(value(kProvider), is_null(kProvider));
+    TextView idempotency_key = text_view(value(kIdempotencyKey), is_null(kIdempotencyKey));
+    TextView session_id = text_view(value(kSessionId), is_null(kSessionId));
+
+    static const int token_columns[5] = {kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens,
+                                         kReasoningTokens};
+    int64 tokens[5];
+    for (int i = 0; i < 5; ++i)
+        tokens[i] = is_null(token_columns[i]) ? 0 : DatumGetInt64(value(token_columns[i]));
+    const char* quantity_text = is_null(kQuantity) ? nullptr : numeric_text(value(kQuantity));
+    const char* cost_text = is_null(kCost) ? nullptr : numeric_text(value(kCost));
+    if (is_null(kSuccess)) raise_null("success");
+    bool occurred_null = is_null(kOccurredAt);
+    TimestampTz occurred_at = occurred_null ? 0 : DatumGetTimestampTz(value(kOccurredAt));
+    TimestampTz now = GetCurrentStatementStartTimestamp();
+    if (!is_null(kMetadata)) {
+        Jsonb* metadata = DatumGetJsonbP(value(kMetadata));
+        if (!JB_ROOT_IS_OBJECT(metadata) || JB_ROOT_IS_SCALAR(metadata))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid metadata: it must be a JSON object")));
+    }
+
+    TokenUsage usage;
+    std::optional<Decimal> quantity, reported_cost;
+    core_or_raise([&] {
+        check_required_name("tenant", tenant.data, tenant.length);
+        check_user_id("user_id", user_id.data, user_id.length);
+        check_required_name("operation", operation.data, operation.length);
+        check_optional_name("model", model.data, model.length);
+        check_optional_name("provider", provider.data, provider.length);
+        check_optional_name("idempotency_key", idempotency_key.data, idempotency_key.length);
+        check_optional_name("session_id", session_id.data, session_id.length);
+        static const char* const names[5] = {"input_tokens", "output_tokens", "cache_read_tokens",
+                                             "cache_write_tokens", "reasoning_tokens"};
+        for (int i = 0; i < 5; ++i) check_token_count(names[i], tokens[i]);
+        check_reasoning(tokens[4], tokens[1]);
+        if (!is_null(kLatencyMs)) check_latency("latency_ms", DatumGetInt32(value(kLatencyMs)));
+        check_occurred_at("occurred_at", occurred_null, !occurred_null && TIMESTAMP_NOT_FINITE(occurred_at),
+                          unix_us_from_pg(occurred_at), unix_us_from_pg(now));
+        if (quantity_text) quantity = parse_amount("quantity", quantity_text);
+        if (cost_text) reported_cost = parse_amount("cost", cost_text);
+        usage.input = tokens[0];
+        usage.output = tokens[1];
+        usage.cache_read = tokens[2];
+        usage.cache_write = tokens[3];
+        usage.reasoning = tokens[4];
+    });
+
+    EventContext context;
+    bool need_unit_price = quantity.has_value() && !quantity->is_zero() && !reported_cost.has_value();
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    load_context(value(kTenant), value(kModel), is_null(kModel), value(kProvider), is_null(kProvider), occurred_at,
+                 value(kOperation), need_unit_price, &context);
+    SPI_finish();
+
+    CivilDate day;
+    PricedCost priced;
+    Decimal billed;
+    int chosen = -1;
+    core_or_raise([&] {
+        PgZone zone(context.zone);
+        day = local_date(floor_div(unix_us_from_pg(occurred_at), kUsecPerSec), zone);
+        chosen = choose_price(context.candidates, static_cast<size_t>(context.candidate_count));
+        PricingInputs in;
+        in.tokens = usage;
+        in.has_model = model.data != nullptr;
+        in.token_price = chosen >= 0 ? &context.candidates[chosen].price : nullptr;
+        in.quantity = quantity;
+        if (context.has_unit_price) in.unit_price = context.unit_price;
+        in.reported_cost = reported_cost;
+        priced = price_event(in);
+        if (priced.priced) billed = billed_cost(priced.cost, context.markup_pct);
+    });
+
+    const bool from_table = priced.source == CostSource::PriceTable;
+    int columns[16];
+    Datum replacements[16];
+    bool replacement_nulls[16];
+    int n = 0;
+    auto set = [&](int column, Datum datum, bool null) {
+        columns[n] = att[column];
+        replacements[n] = datum;
+        replacement_nulls[n] = null;
+        ++n;
+    };
+    for (int i = 0; i < 5; ++i) set(token_columns[i], Int64GetDatum(tokens[i]), false);
+    set(kCost, priced.priced ? numeric_from_decimal(priced.cost) : 0, !priced.priced);
+    set(kBilledCost, priced.priced ? numeric_from_decimal(billed) : 0, !priced.priced);
+    set(kPriced, BoolGetDatum(priced.priced), false);
+    set(kCostSource, priced.priced ? CStringGetTextDatum(from_table ? "price_table" : "reported") : 0, !priced.priced);
+    bool token_priced = from_table && usage.any() && chosen >= 0;
+    set(kPriceId, token_priced ? Int64GetDatum(context.candidates[chosen].price_id) : 0, !token_priced);
+    bool unit_priced = from_table && need_unit_price && context.has_unit_price;
+    set(kUnitPriceId, unit_priced ? Int64GetDatum(context.unit_price_id) : 0, !unit_priced);
+    set(kMarkupPct, numeric_from_decimal(context.markup_pct), false);
+    set(kDay, DateADTGetDatum(pg_date_from_civil(day)), false);
+    set(kRecordedAt, TimestampTzGetDatum(now), false);
+    if (is_null(kMetadata)) set(kMetadata, DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")), false);
+
+    HeapTuple prepared = heap_modify_tuple_by_cols(tuple, desc, n, columns, replacements, replacement_nulls);
+    return PointerGetDatum(prepared);
+}
+
+namespace usage_meter::pg {
+namespace {
+
+// One statement rolls up a whole INSERT or COPY: events are grouped first, then added to this backend's slot
+// of each daily summary and live counter. Rows are written in key order so concurrent bulk loads that share
+// a slot lock rows in the same order.
+const char* const kRollupSql =
+    "WITH batch AS MATERIALIZED ("
+    "  SELECT tenant, user_id, day, operation, provider, model,"
+    "         count(*) AS requests, count(*) FILTER (WHERE NOT success) AS errors,"
+    "         count(*) FILTER (WHERE NOT priced) AS unpriced,"
+    "         sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens,"
+    "         sum(cache_read_tokens)::bigint AS cache_read_tokens,"
+    "         sum(cache_write_tokens)::bigint AS cache_write_tokens,"
+    "         sum(reasoning_tokens)::bigint AS reasoning_tokens,"
+    "         COALESCE(sum(quantity), 0) AS quantity, COALESCE(sum(cost), 0) AS cost,"
+    "         COALESCE(sum(billed_cost), 0) AS billed_cost, COALESCE(sum(latency_ms), 0)::bigint AS latency_ms_total"
+    "    FROM new_events"
+    "   GROUP BY tenant, user_id, day, operation, provider, model),"
+    " daily AS ("
+    "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
+    "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
+    "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
+    "  SELECT tenant, user_id, day, operation, provider, model, $1, requests, errors, unpriced, input_tokens,"
+    "         output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, billed_cost,"
+    "         latency_ms_total"
+    "    FROM batch ORDER BY tenant, day, user_id, operation, provider, model"
+    "  ON CONFLICT ON CONSTRAINT daily_rollup_key DO UPDATE SET"
+    "         requests = r.requests + excluded.requests, errors = r.errors + excluded.errors,"
+    "         unpriced = r.unpriced + excluded.unpriced, input_tokens = r.input_tokens + excluded.input_tokens,"
+    "         output_tokens = r.output_tokens + excluded.output_tokens,"
+    "         cache_read_tokens = r.cache_read_tokens + excluded.cache_read_tokens,"
+    "         cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,"
+    "         reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,"
+    "         quantity = r.quantity + excluded.quantity, cost = r.cost + excluded.cost,"
+    "         billed_cost = r.billed_cost + excluded.billed_cost,"
+    "         latency_ms_total = r.latency_ms_total + excluded.latency_ms_total)"
+    " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
+    "        billed_cost)"
+    " SELECT b.tenant, s.user_id, s.period, s.period_start, $1, sum(b.requests),"
+    "        sum(b.input_tokens + b.output_tokens + b.cache_read_tokens + b.cache_write_tokens), sum(b.cost),"
+    "        sum(b.billed_cost)"
+    "   FROM batch AS b"
+    "  CROSS JOIN LATERAL (VALUES (b.user_id, 'day', b.day, false), (NULL, 'day', b.day, true),"
+    "        (b.user_id, 'month', b.day - (EXTRACT(day FROM b.day)::int - 1), false),"
+    "        (NULL, 'month', b.day - (EXTRACT(day FROM b.day)::int - 1), true)) AS s(user_id, period, period_start, total)"
+    "  WHERE s.total OR b.user_id IS NOT NULL"
+    "  GROUP BY b.tenant, s.user_id, s.period, s.period_start"
+    "  ORDER BY b.tenant, s.user_id NULLS FIRST, s.period, s.period_start"
+    " ON CONFLICT ON CONSTRAINT counters_key DO UPDATE SET"
+    "        requests = c.requests + excluded.requests, tokens = c.tokens + excluded.tokens,"
+    "        cost = c.cost + excluded.cost, billed_cost = c.billed_cost + excluded.billed_cost";
+
+}  // namespace
+}  // namespace usage_meter::pg
+
+// AFTER INSERT ... FOR EACH STATEMENT, with the inserted rows as transition table new_events.
+UM_FUNCTION(events_rollup) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "events_rollup must be called as a trigger");
+    TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (trigger->tg_newtable == nullptr) elog(ERROR, "events_rollup needs REFERENCING NEW TABLE AS new_events");
+    if (tuplestore_tuple_count(trigger->tg_newtable) == 0) return PointerGetDatum(nullptr);
+
+    static SPIPlanPtr rollup_plan = nullptr;
+    static const Oid types[1] = {INT2OID};
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
+        elog(ERROR, "usage_meter: could not register the transition table");
+    Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
+    execute_plan(kept_plan(&rollup_plan, kRollupSql, 1, types), &slot, " ", false, 0);
+    SPI_finish();
+    return PointerGetDatum(nullptr);
+}
+
+// BEFORE UPDATE OR DELETE OR TRUNCATE: the ledger is append-only.
+UM_FUNCTION(events_append_only) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "events_append_only must be called as a trigger");
+    TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    const char* action = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)   ? "UPDATE"
+                         : TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ? "DELETE"
+                                                                      : "TRUNCATE";
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("usage_meter.events is append-only: %s is not allowed", action),
+                    errhint("Usage already happened; record a correcting event instead.")));
+    return PointerGetDatum(nullptr);
+}
+
+namespace usage_meter::pg {
+namespace {
+
+const char* const kRecordSql =
+    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"
+    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"
+    "       idempotency_key, session_id, latency_ms, success, metadata)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    " ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+    " RETURNING event_id, cost, billed_cost, priced";
+
+const char* const kDuplicateSql =
+    "SELECT event_id, cost, billed_cost, priced FROM usage_meter.events"
+    " WHERE tenant = $1 AND idempotency_key = $2";
+
+}  // namespace
+}  // namespace usage_meter::pg
+
+// usage_record(tenant, user_id, operation, model, input_tokens, output_tokens, cache_read_tokens,
+//              cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at, idempotency_key,
+//              session_id, latency_ms, success, metadata) -> usage_meter.recorded
+UM_FUNCTION(usage_record) {
+    static SPIPlanPtr record_plan = nullptr;
+    static SPIPlanPtr duplicate_plan = nullptr;
+    static const Oid types[18] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+                                  NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID,
+                                  BOOLOID, JSONBOID};
+    TupleDesc result_desc;
+    if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "usage_record must return usage_meter.recorded");
+    result_desc = BlessTupleDesc(result_desc);
+
+    Datum args[18];
+    char nulls[19];
+    for (int i = 0; i < 18; ++i) {
+        args[i] = PG_ARGISNULL(i) ? 0 : PG_GETARG_DATUM(i);
+        nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+    }
+    nulls[18] = '\0';
+    // Missing token counts and metadata mean none: the ledger trigger turns NULL counts into 0, and
+    // metadata into '{}'. A NULL success or occurred_at is refused there.
+
+    MemoryContext caller = CurrentMemoryContext;
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    execute_plan(kept_plan(&record_plan, kRecordSql, 18, types), args, nulls, false, 0);  // count 0: a bounded INSERT never fires its AFTER STATEMENT trigger
+    bool duplicate = false;
+    if (SPI_processed == 0) {
+        // The key was recorded before (or by a transaction that committed while we waited): return that event.
+        static const Oid dup_types[2] = {TEXTOID, TEXTOID};
+        Datum dup_args[2] = {args[0], args[13]};
+        execute_plan(kept_plan(&duplicate_plan, kDuplicateSql, 2, dup_types), dup_args, "  ", false, 1);
+        if (SPI_processed == 0)
+            ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                            errmsg("idempotency_key \"%s\" is held by a transaction this snapshot cannot see",
+                                   TextDatumGetCString(args[13])),
+                            errhint("Retry the transaction.")));
+        duplicate = true;
+    }
+    Datum values[5];
+    bool result_nulls[5];
+    for (int col = 0; col < 4; ++col) values[col] = result_value(0, col + 1, &result_nulls[col]);
+    values[4] = BoolGetDatum(duplicate);
+    result_nulls[4] = false;
+    MemoryContext spi = MemoryContextSwitchTo(caller);
+    HeapTuple result = heap_form_tuple(result_desc, values, result_nulls);  // copies the numerics out of SPI
+    MemoryContextSwitchTo(spi);
+    SPI_finish();
+    return HeapTupleGetDatum(result);
+}

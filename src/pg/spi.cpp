@@ -1,0 +1,22 @@
+#include "spi.h"
+
+namespace usage_meter::pg {
+
+SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes) {
+    if (*slot == nullptr) {
+        SPIPlanPtr plan = SPI_prepare(sql, nargs, const_cast<Oid*>(argtypes));
+        if (plan == nullptr)
+            elog(ERROR, "usage_meter: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(plan) != 0) elog(ERROR, "usage_meter: could not keep a prepared statement");
+        *slot = plan;
+    }
+    return *slot;
+}
+
+int execute_plan(SPIPlanPtr plan, const Datum* values, const char* nulls, bool read_only, long count) {
+    int rc = SPI_execute_plan(plan, const_cast<Datum*>(values), nulls, read_only, count);
+    if (rc < 0) elog(ERROR, "usage_meter: statement failed: %s", SPI_result_code_string(rc));
+    return rc;
+}
+
+}  // namespace usage_meter::pg
