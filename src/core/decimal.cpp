@@ -81,6 +81,7 @@ Decimal Decimal::parse(std::string_view text) {
     if (i < n && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
     __int128 units = 0;
     int digits = 0, fraction_digits = 0;
+    int pending_zeros = 0;  // fractional zeros after the last non-zero digit: significant only if one follows
     bool any_digit = false, in_fraction = false;
     for (; i < n; ++i) {
         char c = text[i];
@@ -89,6 +90,15 @@ Decimal Decimal::parse(std::string_view text) {
             if (units == 0 && c == '0') {
                 if (in_fraction) ++fraction_digits;
                 continue;
+            }
+            if (in_fraction && c == '0') {
+                ++pending_zeros;
+                continue;
+            }
+            for (; pending_zeros > 0; --pending_zeros) {
+                if (++digits > kMaxDigits) overflow();
+                units *= 10;
+                ++fraction_digits;
             }
             if (++digits > kMaxDigits) overflow();
             units = units * 10 + (c - '0');

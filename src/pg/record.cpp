@@ -170,7 +170,8 @@ using namespace usage_meter::pg;
 // BEFORE INSERT ... FOR EACH ROW: validates the row, buckets its day in the tenant's time zone, prices it and
 // fills the derived columns (cost, billed_cost, priced, cost_source, price ids, markup, day, recorded_at).
 UM_FUNCTION(events_prepare) {
-    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "events_prepare must be called as a trigger");
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_prepare must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ||
         !TRIGGER_FIRED_BY_INSERT(trigger->tg_event))
@@ -349,7 +350,8 @@ const char* const kRollupSql =
 
 // AFTER INSERT ... FOR EACH STATEMENT, with the inserted rows as transition table new_events.
 UM_FUNCTION(events_rollup) {
-    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "events_rollup must be called as a trigger");
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_rollup must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (trigger->tg_newtable == nullptr) elog(ERROR, "events_rollup needs REFERENCING NEW TABLE AS new_events");
     if (tuplestore_tuple_count(trigger->tg_newtable) == 0) return PointerGetDatum(nullptr);
@@ -367,7 +369,8 @@ UM_FUNCTION(events_rollup) {
 
 // BEFORE UPDATE OR DELETE OR TRUNCATE: the ledger is append-only.
 UM_FUNCTION(events_append_only) {
-    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "events_append_only must be called as a trigger");
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_append_only must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     const char* action = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)   ? "UPDATE"
                          : TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ? "DELETE"
