@@ -9,7 +9,7 @@ CORE_SRCS = $(wildcard src/core/*.cpp)
 PG_SRCS = $(wildcard src/pg/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-REGRESS = recording pricing time_zones idempotency limits bad_input rollback bulk_load
+REGRESS = recording pricing time_zones idempotency limits bad_input rollback bulk_load roll_up
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation

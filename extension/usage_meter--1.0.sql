@@ -193,6 +193,13 @@ CREATE TRIGGER events_rollup AFTER INSERT ON usage_meter.events
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON usage_meter.events
     FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.events_append_only();
 
+-- The roll-up the events_rollup trigger performs, callable directly: where triggers cannot run on the ledger
+-- (Citus refuses them on distributed tables), record with the trigger disabled and pass the new rows here
+-- in the same transaction.
+CREATE FUNCTION usage_meter.roll_up(events usage_meter.events[]) RETURNS bigint
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'roll_up';
+
 ------------------------------------------------------------------------------------------------------------
 -- Recording.
 ------------------------------------------------------------------------------------------------------------

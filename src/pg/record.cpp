@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "convert.h"
+#include "args.h"
 #include "module.h"
 #include "spi.h"
 
@@ -16,6 +16,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
@@ -295,10 +296,11 @@ UM_FUNCTION(events_prepare) {
 namespace usage_meter::pg {
 namespace {
 
-// One statement rolls up a whole INSERT or COPY: events are grouped first, then added to this backend's slot
-// of each daily summary and live counter. Rows are written in key order so concurrent bulk loads that share
-// a slot lock rows in the same order.
-const char* const kRollupSql =
+// One statement rolls up a whole batch of ledger rows (an INSERT, a COPY, or an array passed to roll_up):
+// events are grouped first, then added to this backend's slot of each daily summary and live counter. Rows
+// are written in key order so concurrent bulk loads that share a slot lock rows in the same order.
+// %s is the batch: the trigger's transition table, or the unnested array argument of roll_up().
+const char* const kRollupTemplate =
     "WITH batch AS MATERIALIZED ("
     "  SELECT tenant, user_id, day, operation, provider, model,"
     "         count(*) AS requests, count(*) FILTER (WHERE NOT success) AS errors,"
@@ -309,7 +311,7 @@ const char* const kRollupSql =
     "         sum(reasoning_tokens)::bigint AS reasoning_tokens,"
     "         COALESCE(sum(quantity), 0) AS quantity, COALESCE(sum(cost), 0) AS cost,"
     "         COALESCE(sum(billed_cost), 0) AS billed_cost, COALESCE(sum(latency_ms), 0)::bigint AS latency_ms_total"
-    "    FROM new_events"
+    "    FROM %s"
     "   GROUP BY tenant, user_id, day, operation, provider, model),"
     " daily AS ("
     "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
@@ -361,10 +363,42 @@ UM_FUNCTION(events_rollup) {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
         elog(ERROR, "usage_meter: could not register the transition table");
+    if (rollup_plan == nullptr) kept_plan(&rollup_plan, psprintf(kRollupTemplate, "new_events"), 1, types);
     Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
-    execute_plan(kept_plan(&rollup_plan, kRollupSql, 1, types), &slot, " ", false, 0);
+    execute_plan(rollup_plan, &slot, " ", false, 0);
     SPI_finish();
     return PointerGetDatum(nullptr);
+}
+
+// roll_up(events usage_meter.events[]) -> number of events rolled up. The same roll-up the trigger does, for
+// deployments where triggers cannot run on the ledger (Citus refuses them on distributed tables): record
+// with the events_rollup trigger disabled, then pass the inserted rows here in the same transaction.
+UM_FUNCTION(roll_up) {
+    require_arg(fcinfo, 0, "events");
+    ArrayType* events = PG_GETARG_ARRAYTYPE_P(0);
+    int count = ArrayGetNItems(ARR_NDIM(events), ARR_DIMS(events));
+    if (count == 0) PG_RETURN_INT64(0);
+    if (array_contains_nulls(events))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("events must not contain NULL")));
+
+    // The plan is tied to the array type's OID, which changes when the extension is created again.
+    static SPIPlanPtr plan = nullptr;
+    static Oid plan_type = InvalidOid;
+    Oid array_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+    Oid types[2] = {INT2OID, array_type};
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    if (plan != nullptr && plan_type != array_type) {
+        SPI_freeplan(plan);
+        plan = nullptr;
+    }
+    if (plan == nullptr) {
+        kept_plan(&plan, psprintf(kRollupTemplate, "pg_catalog.unnest($2) AS new_events"), 2, types);
+        plan_type = array_type;
+    }
+    Datum args[2] = {Int16GetDatum(static_cast<int16>(counter_slot())), PointerGetDatum(events)};
+    execute_plan(plan, args, "  ", false, 0);
+    SPI_finish();
+    PG_RETURN_INT64(count);
 }
 
 // BEFORE UPDATE OR DELETE OR TRUNCATE: the ledger is append-only.
