@@ -1,0 +1,290 @@
+// Pricing: which price row applies and what an event costs. Expected costs are computed by hand in comments.
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "test_support.h"
+
+namespace usage_meter {
+namespace {
+
+using test::dec;
+
+TokenPrice price(const char* input, const char* output, std::optional<const char*> cache_read = std::nullopt,
+                 std::optional<const char*> cache_write = std::nullopt) {
+    TokenPrice p;
+    p.input_per_mtok = dec(input);
+    p.output_per_mtok = dec(output);
+    if (cache_read) p.cache_read_per_mtok = dec(*cache_read);
+    if (cache_write) p.cache_write_per_mtok = dec(*cache_write);
+    return p;
+}
+
+TokenUsage usage(int64_t input, int64_t output, int64_t cache_read = 0, int64_t cache_write = 0,
+                 int64_t reasoning = 0) {
+    TokenUsage u;
+    u.input = input;
+    u.output = output;
+    u.cache_read = cache_read;
+    u.cache_write = cache_write;
+    u.reasoning = reasoning;
+    return u;
+}
+
+// ---- token_cost --------------------------------------------------------------------------------------
+
+TEST(TokenCost, SpecExample) {
+    // (1234 x 0.80 + 567 x 4.00 + 89 x 0.08) / 10^6 = (987.2 + 2268 + 7.12) / 10^6 = 3262.32 / 10^6.
+    Decimal cost = token_cost(usage(1234, 567, 89), price("0.80", "4.00", "0.08"));
+    EXPECT_EQ(cost.to_string(), "0.00326232");
+    EXPECT_EQ(cost, dec("0.00326232"));
+}
+
+TEST(TokenCost, MissingCachePricesFallBackToTheInputPrice) {
+    // Both absent: (1000 x 3 + 2000 x 3) / 10^6 = 0.009.
+    EXPECT_EQ(token_cost(usage(0, 0, 1000, 2000), price("3", "15")), dec("0.009"));
+    // Only the read price: 1000 x 0.3 + 2000 x 3 = 6300 -> 0.0063.
+    EXPECT_EQ(token_cost(usage(0, 0, 1000, 2000), price("3", "15", "0.3")), dec("0.0063"));
+    // Only the write price: 1000 x 3 + 2000 x 3.75 = 10500 -> 0.0105.
+    EXPECT_EQ(token_cost(usage(0, 0, 1000, 2000), price("3", "15", std::nullopt, "3.75")), dec("0.0105"));
+    // An explicit zero is a price, not an absence: 1000 x 0 + 2000 x 0 = 0.
+    EXPECT_EQ(token_cost(usage(0, 0, 1000, 2000), price("3", "15", "0", "0")), Decimal());
+}
+
+TEST(TokenCost, EachCountUsesItsOwnPrice) {
+    // 1 x 1 + 10 x 2 + 100 x 3 + 1000 x 4 = 4321 -> 0.004321: any price applied to the wrong count shows.
+    EXPECT_EQ(token_cost(usage(1, 10, 100, 1000), price("1", "2", "3", "4")), dec("0.004321"));
+}
+
+TEST(TokenCost, ReasoningTokensAreNotPricedAgain) {
+    // Reasoning tokens are part of the output: 100 output tokens at 10 per million cost 0.001 whatever
+    // share of them was reasoning.
+    const TokenPrice p = price("1", "10");
+    EXPECT_EQ(token_cost(usage(0, 100, 0, 0, 60), p), dec("0.001"));
+    EXPECT_EQ(token_cost(usage(0, 100, 0, 0, 60), p), token_cost(usage(0, 100), p));
+    EXPECT_EQ(usage(1, 100, 2, 3, 60).billable_total(), 106);
+    EXPECT_FALSE(usage(0, 0).any());
+    EXPECT_TRUE(usage(0, 0, 0, 1).any());
+}
+
+TEST(TokenCost, LargeCountsStayExact) {
+    // 10^12 tokens at 0.000001 per million: 10^12 x 10^-6 / 10^6 = 1.
+    EXPECT_EQ(token_cost(usage(1000000000000, 0), price("0.000001", "0")), dec("1"));
+    // 999999999999 x 75 / 10^6 = 74999999.999925
+    EXPECT_EQ(token_cost(usage(0, 999999999999), price("0", "75")), dec("74999999.999925"));
+}
+
+// ---- choose_price ------------------------------------------------------------------------------------
+
+PriceCandidate candidate(int64_t id, bool specific, int64_t effective_from) {
+    PriceCandidate c;
+    c.price_id = id;
+    c.provider_specific = specific;
+    c.effective_from = effective_from;
+    c.price = price("1", "1");
+    return c;
+}
+
+int64_t chosen_id(const std::vector<PriceCandidate>& cs) {
+    int i = choose_price(cs.data(), cs.size());
+    return i < 0 ? -1 : cs[static_cast<size_t>(i)].price_id;
+}
+
+// The choice must not depend on the order the rows arrive in: try every permutation.
+void expect_chosen_in_any_order(std::vector<PriceCandidate> cs, int64_t expected_id) {
+    std::sort(cs.begin(), cs.end(),
+              [](const PriceCandidate& a, const PriceCandidate& b) { return a.price_id < b.price_id; });
+    do {
+        EXPECT_EQ(chosen_id(cs), expected_id);
+    } while (std::next_permutation(cs.begin(), cs.end(), [](const PriceCandidate& a, const PriceCandidate& b) {
+        return a.price_id < b.price_id;
+    }));
+}
+
+TEST(ChoosePrice, NoCandidates) {
+    EXPECT_EQ(choose_price(nullptr, 0), -1);
+    PriceCandidate one = candidate(5, false, 0);
+    EXPECT_EQ(choose_price(&one, 0), -1);
+    EXPECT_EQ(choose_price(&one, 1), 0);
+}
+
+TEST(ChoosePrice, ReturnsAnIndex) {
+    std::vector<PriceCandidate> cs = {candidate(10, false, 1), candidate(11, false, 3), candidate(12, false, 2)};
+    EXPECT_EQ(choose_price(cs.data(), cs.size()), 1);
+}
+
+TEST(ChoosePrice, ProviderSpecificBeatsProviderNullEvenIfOlder) {
+    expect_chosen_in_any_order({candidate(1, true, 100), candidate(2, false, 200)}, 1);
+    expect_chosen_in_any_order({candidate(1, false, 300), candidate(2, true, 100), candidate(3, false, 200)}, 2);
+}
+
+TEST(ChoosePrice, LatestEffectiveFromAmongEquals) {
+    expect_chosen_in_any_order({candidate(1, true, 100), candidate(2, true, 300), candidate(3, true, 200)}, 2);
+    expect_chosen_in_any_order({candidate(1, false, 100), candidate(2, false, 300), candidate(3, false, 200)}, 2);
+    // Latest among the provider-specific rows, not the latest overall.
+    expect_chosen_in_any_order(
+        {candidate(1, true, 100), candidate(2, true, 200), candidate(3, false, 900), candidate(4, false, 950)}, 2);
+    // Negative clock values (before the epoch) order the same way.
+    expect_chosen_in_any_order({candidate(1, true, -200), candidate(2, true, -100)}, 2);
+}
+
+TEST(ChoosePrice, TiesGoToTheHighestPriceId) {
+    // Same provider-specificity and same effective_from: the row created last (highest id) wins, so the choice
+    // is deterministic.
+    expect_chosen_in_any_order({candidate(7, true, 100), candidate(9, true, 100), candidate(8, true, 100)}, 9);
+    expect_chosen_in_any_order({candidate(7, true, 100), candidate(9, true, 50), candidate(8, true, 100)}, 8);
+}
+
+// ---- price_event -------------------------------------------------------------------------------------
+
+TEST(PriceEvent, ReportedCostWins) {
+    const TokenPrice p = price("0.80", "4.00", "0.08");
+    PricingInputs in;
+    in.tokens = usage(1234, 567, 89);
+    in.has_model = true;
+    in.token_price = &p;
+    in.quantity = dec("3");
+    in.unit_price = dec("0.002");
+    in.reported_cost = dec("0.5");
+    PricedCost out = price_event(in);
+    EXPECT_TRUE(out.priced);
+    EXPECT_EQ(out.source, CostSource::Reported);
+    EXPECT_EQ(out.cost, dec("0.5"));
+
+    // Even when nothing else could be priced.
+    PricingInputs bare;
+    bare.tokens = usage(10, 10);
+    bare.quantity = dec("2");
+    bare.reported_cost = dec("0");
+    out = price_event(bare);
+    EXPECT_TRUE(out.priced);
+    EXPECT_EQ(out.source, CostSource::Reported);
+    EXPECT_TRUE(out.cost.is_zero());
+}
+
+TEST(PriceEvent, TokensWithoutModelOrPriceAreUnpriced) {
+    const TokenPrice p = price("1", "1");
+    PricingInputs no_model;
+    no_model.tokens = usage(10, 0);
+    no_model.token_price = &p;  // a price without a model does not count
+    PricedCost out = price_event(no_model);
+    EXPECT_FALSE(out.priced);
+    EXPECT_EQ(out.source, CostSource::None);
+
+    PricingInputs no_price;
+    no_price.tokens = usage(0, 0, 5);
+    no_price.has_model = true;
+    out = price_event(no_price);
+    EXPECT_FALSE(out.priced);
+    EXPECT_EQ(out.source, CostSource::None);
+
+    // Unpriced tokens make the whole event unpriced even when the quantity has a price.
+    no_price.quantity = dec("1");
+    no_price.unit_price = dec("1");
+    EXPECT_FALSE(price_event(no_price).priced);
+}
+
+TEST(PriceEvent, QuantityWithoutUnitPriceIsUnpriced) {
+    const TokenPrice p = price("1", "1");
+    PricingInputs in;
+    in.tokens = usage(10, 10);
+    in.has_model = true;
+    in.token_price = &p;
+    in.quantity = dec("3");
+    PricedCost out = price_event(in);
+    EXPECT_FALSE(out.priced);
+    EXPECT_EQ(out.source, CostSource::None);
+
+    PricingInputs only_quantity;
+    only_quantity.quantity = dec("0.5");
+    EXPECT_FALSE(price_event(only_quantity).priced);
+}
+
+TEST(PriceEvent, NothingToPriceCostsZero) {
+    PricingInputs empty;
+    PricedCost out = price_event(empty);
+    EXPECT_TRUE(out.priced);
+    EXPECT_EQ(out.source, CostSource::PriceTable);
+    EXPECT_TRUE(out.cost.is_zero());
+
+    // A zero quantity needs no unit price.
+    PricingInputs zero_quantity;
+    zero_quantity.quantity = dec("0");
+    out = price_event(zero_quantity);
+    EXPECT_TRUE(out.priced);
+    EXPECT_TRUE(out.cost.is_zero());
+}
+
+TEST(PriceEvent, QuantityTimesUnitPriceIsAddedToTokenCost) {
+    const TokenPrice p = price("0.80", "4.00", "0.08");
+    PricingInputs in;
+    in.tokens = usage(1234, 567, 89);
+    in.has_model = true;
+    in.token_price = &p;
+    in.quantity = dec("3");
+    in.unit_price = dec("0.002");
+    // 0.00326232 + 3 x 0.002 = 0.00926232
+    PricedCost out = price_event(in);
+    EXPECT_TRUE(out.priced);
+    EXPECT_EQ(out.source, CostSource::PriceTable);
+    EXPECT_EQ(out.cost, dec("0.00926232"));
+    EXPECT_EQ(out.cost.to_string(), "0.00926232");
+}
+
+TEST(PriceEvent, QuantityAloneNeedsNoModel) {
+    PricingInputs in;
+    in.quantity = dec("2.5");
+    in.unit_price = dec("0.04");
+    // 2.5 x 0.04 = 0.1
+    PricedCost out = price_event(in);
+    EXPECT_TRUE(out.priced);
+    EXPECT_EQ(out.source, CostSource::PriceTable);
+    EXPECT_EQ(out.cost, dec("0.1"));
+}
+
+TEST(PriceEvent, TokensAloneUseTheTokenPrice) {
+    const TokenPrice p = price("0.80", "4.00", "0.08");
+    PricingInputs in;
+    in.tokens = usage(1234, 567, 89);
+    in.has_model = true;
+    in.token_price = &p;
+    PricedCost out = price_event(in);
+    EXPECT_TRUE(out.priced);
+    EXPECT_EQ(out.source, CostSource::PriceTable);
+    EXPECT_EQ(out.cost, dec("0.00326232"));
+}
+
+// ---- billed_cost -------------------------------------------------------------------------------------
+
+TEST(BilledCost, ZeroMarkupIsTheCost) {
+    EXPECT_EQ(billed_cost(dec("0.00326232"), Decimal()), dec("0.00326232"));
+    EXPECT_EQ(billed_cost(Decimal(), dec("50")), Decimal());
+}
+
+TEST(BilledCost, PositiveMarkup) {
+    // 0.00326232 x 1.125 = 0.00326232 + 0.00040779 = 0.00367011
+    EXPECT_EQ(billed_cost(dec("0.00326232"), dec("12.5")), dec("0.00367011"));
+    EXPECT_EQ(billed_cost(dec("1"), dec("100")), dec("2"));
+    EXPECT_EQ(billed_cost(dec("4"), dec("0.25")), dec("4.01"));
+}
+
+TEST(BilledCost, NegativeMarkup) {
+    EXPECT_EQ(billed_cost(dec("0.00326232"), dec("-100")), Decimal());
+    EXPECT_TRUE(billed_cost(dec("123.456"), dec("-100")).is_zero());
+    EXPECT_EQ(billed_cost(dec("1"), dec("-50")), dec("0.5"));
+    EXPECT_EQ(billed_cost(dec("3"), dec("-12.5")), dec("2.625"));
+}
+
+TEST(BilledCost, IsExact) {
+    // 0.1 x (1 + 33.333 / 100) = 0.1 + 0.033333 = 0.133333, with no digit beyond the sixth place.
+    Decimal billed = billed_cost(dec("0.1"), dec("33.333"));
+    EXPECT_EQ(billed, dec("0.133333"));
+    EXPECT_EQ(billed.to_string(), "0.133333");
+    // 0.00000001 x 1.00001 = 0.0000000100001
+    EXPECT_EQ(billed_cost(dec("0.00000001"), dec("0.001")), dec("0.0000000100001"));
+    // 1/3-like inputs do not round: 0.333333 x 1.333333 = 0.444443888889
+    EXPECT_EQ(billed_cost(dec("0.333333"), dec("33.3333")), dec("0.444443888889"));
+}
+
+}  // namespace
+}  // namespace usage_meter
