@@ -20,18 +20,18 @@ using namespace usage_meter::pg;
 
 namespace {
 
-// A tenant has at most 4 metrics x 2 periods limits of its own and as many for one user.
-constexpr int kMaxApplicableLimits = 16;
+// Per metric and period (4 x 2): at most one tenant-wide limit, one named-user limit and one '*' limit.
+constexpr int kMaxApplicableLimits = 24;
 
+// The tenant's time zone and every limit that may cover (tenant, user): the tenant's own, the user's, and
+// the '*' ones (dropped below where the user has a named limit for the same metric and period).
 const char* const kLimitsSql =
-    "SELECT t.time_zone, l.metric, l.period, l.max_value, l.hard, l.user_id IS NULL"
+    "SELECT t.time_zone, l.metric, l.period, l.max_value, l.hard, l.user_id"
     "  FROM usage_meter.tenants AS t"
-    "  LEFT JOIN usage_meter.limits AS l ON l.tenant = t.tenant AND (l.user_id IS NULL OR ($2 IS NOT NULL"
-    "       AND (l.user_id = $2 OR (l.user_id = '*' AND NOT EXISTS ("
-    "            SELECT 1 FROM usage_meter.limits AS named WHERE named.tenant = t.tenant AND named.user_id = $2"
-    "               AND named.metric = l.metric AND named.period = l.period)))))"
+    "  LEFT JOIN usage_meter.limits AS l ON l.tenant = t.tenant"
+    "       AND (l.user_id IS NULL OR l.user_id = $2 OR (l.user_id = '*' AND $2 IS NOT NULL))"
     " WHERE t.tenant = $1"
-    " ORDER BY l.user_id IS NOT NULL, l.metric, l.period";
+    " ORDER BY l.user_id IS NOT NULL, l.metric, l.period, l.user_id = '*'";
 
 // Always four rows, in this order: tenant day, tenant month, user day, user month.
 const char* const kCountersSql =
@@ -117,14 +117,25 @@ UM_FUNCTION(check_limit) {
             if (isnull) continue;  // the tenant has no limits (LEFT JOIN)
             TextView metric_text = text_view(metric, false);
             TextView period_text = text_view(result_value(row, 3, &isnull), false);
+            result_value(row, 6, &isnull);
+            bool limit_tenant_wide = isnull;
+            bool each_user = false;
+            if (!limit_tenant_wide) {
+                TextView limit_user = text_view(result_value(row, 6, &isnull), false);
+                each_user = limit_user.length == 1 && limit_user.data[0] == '*';
+            }
             usage_meter::LimitState& l = limits[count];
             core_or_raise([&] {
                 l.metric = parse_metric(std::string_view(metric_text.data, metric_text.length));
                 l.period = parse_period(std::string_view(period_text.data, period_text.length));
             });
+            // Rows come ordered so that a user's named limit precedes the '*' one it replaces.
+            if (each_user && count > 0 && !tenant_wide[count - 1] && limits[count - 1].metric == l.metric &&
+                limits[count - 1].period == l.period)
+                continue;
             l.max_value = amount_from_numeric(result_value(row, 4, &isnull), "max_value");
             l.hard = DatumGetBool(result_value(row, 5, &isnull));
-            tenant_wide[count] = DatumGetBool(result_value(row, 6, &isnull));
+            tenant_wide[count] = limit_tenant_wide;
             ++count;
         }
         if (count > 0) {

@@ -15,6 +15,8 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -347,6 +349,67 @@ const char* const kRollupTemplate =
     "        requests = c.requests + excluded.requests, tokens = c.tokens + excluded.tokens,"
     "        cost = c.cost + excluded.cost, billed_cost = c.billed_cost + excluded.billed_cost";
 
+// The roll-up of a statement that wrote one event, by far the most common case (one usage_record call): the
+// same additions as kRollupTemplate, with the row's values bound as parameters, so none of the grouping
+// machinery runs. Writes the daily row, then the tenant's and the user's counters, in the set-based order.
+const char* const kRollupOneSql =
+    "WITH daily AS ("
+    "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
+    "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
+    "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    "  ON CONFLICT ON CONSTRAINT daily_rollup_key DO UPDATE SET"
+    "         requests = r.requests + 1, errors = r.errors + excluded.errors,"
+    "         unpriced = r.unpriced + excluded.unpriced, input_tokens = r.input_tokens + excluded.input_tokens,"
+    "         output_tokens = r.output_tokens + excluded.output_tokens,"
+    "         cache_read_tokens = r.cache_read_tokens + excluded.cache_read_tokens,"
+    "         cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,"
+    "         reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,"
+    "         quantity = r.quantity + excluded.quantity, cost = r.cost + excluded.cost,"
+    "         billed_cost = r.billed_cost + excluded.billed_cost,"
+    "         latency_ms_total = r.latency_ms_total + excluded.latency_ms_total)"
+    " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
+    "        billed_cost)"
+    " SELECT $1, v.user_id, v.period, v.period_start, $7, 1, $20, $16, $17"
+    "   FROM (VALUES (NULL::text, 'day', $3::date, true), (NULL, 'month', $19::date, true),"
+    "                ($2, 'day', $3, false), ($2, 'month', $19, false)) AS v(user_id, period, period_start, total)"
+    "  WHERE v.total OR $2 IS NOT NULL"
+    " ON CONFLICT ON CONSTRAINT counters_key DO UPDATE SET"
+    "        requests = c.requests + 1, tokens = c.tokens + excluded.tokens,"
+    "        cost = c.cost + excluded.cost, billed_cost = c.billed_cost + excluded.billed_cost";
+
+// Rolls up one ledger row, given deformed (values, nulls indexed by attnum - 1). Runs inside SPI.
+void roll_up_one(const Datum* values, const bool* nulls, const int* att) {
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[20] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID,
+                                  INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID,
+                                  NUMERICOID, INT8OID, DATEOID, INT8OID};
+    auto value = [&](int c) { return values[att[c] - 1]; };
+    auto is_null = [&](int c) { return nulls[att[c] - 1]; };
+    const Datum zero = numeric_from_decimal(Decimal());
+    auto amount = [&](int c) { return is_null(c) ? zero : value(c); };
+    int64 tokens = 0;
+    static const int counted[4] = {kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens};
+    for (int c : counted) tokens += DatumGetInt64(value(c));
+    DateADT day = DatumGetDateADT(value(kDay));
+    DateADT month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(day)));
+    Datum args[20] = {value(kTenant), value(kUserId), value(kDay), value(kOperation), value(kProvider),
+                      value(kModel), Int16GetDatum(static_cast<int16>(counter_slot())),
+                      Int64GetDatum(DatumGetBool(value(kSuccess)) ? 0 : 1),
+                      Int64GetDatum(DatumGetBool(value(kPriced)) ? 0 : 1), value(kInputTokens),
+                      value(kOutputTokens), value(kCacheReadTokens), value(kCacheWriteTokens),
+                      value(kReasoningTokens), amount(kQuantity), amount(kCost), amount(kBilledCost),
+                      Int64GetDatum(is_null(kLatencyMs) ? 0 : DatumGetInt32(value(kLatencyMs))),
+                      DateADTGetDatum(month), Int64GetDatum(tokens)};
+    char arg_nulls[21];
+    for (int i = 0; i < 20; ++i) arg_nulls[i] = ' ';
+    arg_nulls[20] = '\0';
+    static const int nullable[4][2] = {{1, kUserId}, {4, kProvider}, {5, kModel}, {0, kTenant}};
+    for (const auto& n : nullable)
+        if (is_null(n[1])) arg_nulls[n[0]] = 'n';
+    execute_plan(kept_plan(&plan, kRollupOneSql, 20, types), args, arg_nulls, false, 0);
+}
+
 }  // namespace
 }  // namespace usage_meter::pg
 
@@ -356,11 +419,27 @@ UM_FUNCTION(events_rollup) {
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_rollup must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (trigger->tg_newtable == nullptr) elog(ERROR, "events_rollup needs REFERENCING NEW TABLE AS new_events");
-    if (tuplestore_tuple_count(trigger->tg_newtable) == 0) return PointerGetDatum(nullptr);
+    int64 count = tuplestore_tuple_count(trigger->tg_newtable);
+    if (count == 0) return PointerGetDatum(nullptr);
 
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    if (count == 1) {
+        // Read the row through a read pointer of our own, as a NamedTuplestoreScan would.
+        Tuplestorestate* rows = trigger->tg_newtable;
+        TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+        TupleTableSlot* row = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+        int reader = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
+        tuplestore_select_read_pointer(rows, reader);
+        tuplestore_rescan(rows);
+        if (!tuplestore_gettupleslot(rows, true, false, row)) elog(ERROR, "usage_meter: transition row missing");
+        slot_getallattrs(row);
+        roll_up_one(row->tts_values, row->tts_isnull, event_attnums(desc));
+        ExecDropSingleTupleTableSlot(row);
+        SPI_finish();
+        return PointerGetDatum(nullptr);
+    }
     static SPIPlanPtr rollup_plan = nullptr;
     static const Oid types[1] = {INT2OID};
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
         elog(ERROR, "usage_meter: could not register the transition table");
     if (rollup_plan == nullptr) kept_plan(&rollup_plan, psprintf(kRollupTemplate, "new_events"), 1, types);

@@ -4,7 +4,9 @@ namespace usage_meter::pg {
 
 SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes) {
     if (*slot == nullptr) {
-        SPIPlanPtr plan = SPI_prepare(sql, nargs, const_cast<Oid*>(argtypes));
+        // Generic plans: these statements are keyed lookups and upserts whose best plan does not depend on the
+        // values, and a custom plan would be planned again on every call.
+        SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid*>(argtypes), CURSOR_OPT_GENERIC_PLAN);
         if (plan == nullptr)
             elog(ERROR, "usage_meter: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(plan) != 0) elog(ERROR, "usage_meter: could not keep a prepared statement");

@@ -9,7 +9,8 @@ extern "C" {
 
 namespace usage_meter::pg {
 
-// Prepares sql once per backend (kept across transactions; PostgreSQL re-plans it when tables change).
+// Prepares sql once per backend as a generic plan (kept across transactions; PostgreSQL re-plans it when
+// tables or their statistics change).
 SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes);
 
 // Executes a kept plan; raises an ERROR if SPI reports a failure. nulls: ' ' or 'n' per argument.
