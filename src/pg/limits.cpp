@@ -2,6 +2,7 @@
 // the ledger, so they cost the same whatever the ledger's size.
 
 #include "args.h"
+#include "counters.h"
 #include "spi.h"
 
 extern "C" {
@@ -33,31 +34,13 @@ const char* const kLimitsSql =
     " WHERE t.tenant = $1"
     " ORDER BY l.user_id IS NOT NULL, l.metric, l.period, l.user_id = '*'";
 
-// Always four rows, in this order: tenant day, tenant month, user day, user month.
-const char* const kCountersSql =
-    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
-    "       COALESCE(sum(billed_cost), 0)"
-    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id IS NULL AND period = 'day' AND period_start = $3"
-    " UNION ALL "
-    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
-    "       COALESCE(sum(billed_cost), 0)"
-    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id IS NULL AND period = 'month' AND period_start = $4"
-    " UNION ALL "
-    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
-    "       COALESCE(sum(billed_cost), 0)"
-    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id = $2 AND period = 'day' AND period_start = $3"
-    " UNION ALL "
-    "SELECT COALESCE(sum(requests), 0), COALESCE(sum(tokens), 0), COALESCE(sum(cost), 0),"
-    "       COALESCE(sum(billed_cost), 0)"
-    "  FROM usage_meter.counters WHERE tenant = $1 AND user_id = $2 AND period = 'month' AND period_start = $4";
-
-Decimal counter_value(uint64 row, Metric metric) {
-    bool isnull;
+// What a counter adds up to in a limit's metric.
+Decimal metric_total(const CounterTotals& totals, Metric metric) {
     switch (metric) {
-        case Metric::Requests: return amount_from_numeric(result_value(row, 1, &isnull), "requests");
-        case Metric::Tokens: return amount_from_numeric(result_value(row, 2, &isnull), "tokens");
-        case Metric::Cost: return amount_from_numeric(result_value(row, 3, &isnull), "cost");
-        case Metric::BilledCost: return amount_from_numeric(result_value(row, 4, &isnull), "billed_cost");
+        case Metric::Requests: return Decimal::from_int(totals.requests);
+        case Metric::Tokens: return Decimal::from_int(totals.tokens);
+        case Metric::Cost: return amount_from_numeric(totals.cost, "cost");
+        case Metric::BilledCost: return amount_from_numeric(totals.billed_cost, "billed_cost");
     }
     return Decimal();
 }
@@ -100,16 +83,16 @@ UM_FUNCTION(check_limit) {
     PeriodBounds day_bounds, month_bounds;
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
 
-    static SPIPlanPtr limits_plan = nullptr, counters_plan = nullptr;
+    static SPIPlanPtr limits_plan = nullptr;
     static const Oid limit_types[2] = {TEXTOID, TEXTOID};
-    static const Oid counter_types[4] = {TEXTOID, TEXTOID, DATEOID, DATEOID};
-    Datum args[4] = {tenant, user_id, 0, 0};
-    const char* nulls = user_null ? " n  " : "    ";
+    Datum args[2] = {tenant, user_id};
+    const char* nulls = user_null ? " n" : "  ";
+    pg_tz* zone = nullptr;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     execute_plan(kept_plan(&limits_plan, kLimitsSql, 2, limit_types), args, nulls, true, 0);
     if (SPI_processed > 0) {
         bool isnull;
-        pg_tz* zone = zone_or_raise(TextDatumGetCString(result_value(0, 1, &isnull)), "time_zone");
+        zone = zone_or_raise(TextDatumGetCString(result_value(0, 1, &isnull)), "time_zone");
         uint64 rows = SPI_processed;
         if (rows > kMaxApplicableLimits) elog(ERROR, "usage_meter: too many applicable limits");
         for (uint64 row = 0; row < rows; ++row) {
@@ -138,24 +121,30 @@ UM_FUNCTION(check_limit) {
             tenant_wide[count] = limit_tenant_wide;
             ++count;
         }
-        if (count > 0) {
-            core_or_raise([&] {
-                PgZone rules(zone);
-                int64_t now_s = floor_div(unix_us_from_pg(now), kUsecPerSec);
-                day_bounds = period_bounds(Period::Day, now_s, rules);
-                month_bounds = period_bounds(Period::Month, now_s, rules);
-            });
-            args[2] = DateADTGetDatum(pg_date_from_civil(day_bounds.start));
-            args[3] = DateADTGetDatum(pg_date_from_civil(month_bounds.start));
-            execute_plan(kept_plan(&counters_plan, kCountersSql, 4, counter_types), args, nulls, true, 0);
-            if (SPI_processed != 4) elog(ERROR, "usage_meter: unexpected counter rows");
-            for (int i = 0; i < count; ++i) {
-                uint64 row = (tenant_wide[i] ? 0 : 2) + (limits[i].period == Period::Day ? 0 : 1);
-                limits[i].used = counter_value(row, limits[i].metric);
-            }
-        }
     }
     SPI_finish();
+
+    if (count > 0) {
+        core_or_raise([&] {
+            PgZone rules(zone);
+            int64_t now_s = floor_div(unix_us_from_pg(now), kUsecPerSec);
+            day_bounds = period_bounds(Period::Day, now_s, rules);
+            month_bounds = period_bounds(Period::Month, now_s, rules);
+        });
+        // Counters 0..3: tenant day, tenant month, user day, user month; each read once, only if a limit needs it.
+        CounterTotals totals[4];
+        bool read[4] = {false, false, false, false};
+        for (int i = 0; i < count; ++i) {
+            bool day = limits[i].period == Period::Day;
+            int key = (tenant_wide[i] ? 0 : 2) + (day ? 0 : 1);
+            if (!read[key]) {
+                DateADT start = pg_date_from_civil(day ? day_bounds.start : month_bounds.start);
+                sum_counters(tenant, user_id, tenant_wide[i], day ? "day" : "month", start, &totals[key]);
+                read[key] = true;
+            }
+            limits[i].used = metric_total(totals[key], limits[i].metric);
+        }
+    }
 
     Decision decision;
     core_or_raise([&] { decision = decide(limits, static_cast<size_t>(count), estimate); });
