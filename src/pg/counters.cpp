@@ -44,10 +44,21 @@ void text_key(ScanKey key, AttrNumber index_column, Relation index, Datum value)
 
 }  // namespace
 
-void sum_counters(Datum tenant, Datum user_id, bool user_null, const char* period, DateADT period_start,
-                  CounterTotals* out) {
-    Relation heap = table_open(extension_relation("counters"), AccessShareLock);
-    Relation index = index_open(extension_relation("counters_key"), AccessShareLock);
+void open_counters(CounterReader* reader) {
+    reader->heap = table_open(extension_relation("counters"), AccessShareLock);
+    reader->index = index_open(extension_relation("counters_key"), AccessShareLock);
+    reader->requests = column(reader->heap, "requests");
+    reader->tokens = column(reader->heap, "tokens");
+    reader->cost = column(reader->heap, "cost");
+    reader->billed_cost = column(reader->heap, "billed_cost");
+    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+    reader->scan = index_beginscan(reader->heap, reader->index, snapshot, 4, 0);
+    reader->row = table_slot_create(reader->heap, nullptr);
+}
+
+void sum_counters(CounterReader* reader, Datum tenant, Datum user_id, bool user_null, const char* period,
+                  DateADT period_start, bool sum_cost, bool sum_billed_cost, CounterTotals* out) {
+    Relation index = reader->index;
     // counters_key is (tenant, user_id, period, period_start, slot): an equality prefix of four columns.
     ScanKeyData keys[4];
     text_key(&keys[0], 1, index, tenant);
@@ -59,29 +70,29 @@ void sum_counters(Datum tenant, Datum user_id, bool user_null, const char* perio
     text_key(&keys[2], 3, index, CStringGetTextDatum(period));
     ScanKeyEntryInitialize(&keys[3], 0, 4, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_DATE_EQ,
                            DateADTGetDatum(period_start));
-
-    AttrNumber requests = column(heap, "requests"), tokens = column(heap, "tokens"), cost = column(heap, "cost"),
-               billed_cost = column(heap, "billed_cost");
-    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
-    IndexScanDesc scan = index_beginscan(heap, index, snapshot, 4, 0);
-    index_rescan(scan, keys, 4, nullptr, 0);
-    TupleTableSlot* row = table_slot_create(heap, nullptr);
+    index_rescan(reader->scan, keys, 4, nullptr, 0);
 
     out->requests = 0;
     out->tokens = 0;
     out->cost = numeric_from_decimal(Decimal());
     out->billed_cost = out->cost;
-    while (index_getnext_slot(scan, ForwardScanDirection, row)) {
+    TupleTableSlot* row = reader->row;
+    while (index_getnext_slot(reader->scan, ForwardScanDirection, row)) {
         bool isnull;
-        out->requests += DatumGetInt64(slot_getattr(row, requests, &isnull));
-        out->tokens += DatumGetInt64(slot_getattr(row, tokens, &isnull));
-        out->cost = DirectFunctionCall2(numeric_add, out->cost, slot_getattr(row, cost, &isnull));
-        out->billed_cost = DirectFunctionCall2(numeric_add, out->billed_cost, slot_getattr(row, billed_cost, &isnull));
+        out->requests += DatumGetInt64(slot_getattr(row, reader->requests, &isnull));
+        out->tokens += DatumGetInt64(slot_getattr(row, reader->tokens, &isnull));
+        if (sum_cost) out->cost = DirectFunctionCall2(numeric_add, out->cost, slot_getattr(row, reader->cost, &isnull));
+        if (sum_billed_cost)
+            out->billed_cost =
+                DirectFunctionCall2(numeric_add, out->billed_cost, slot_getattr(row, reader->billed_cost, &isnull));
     }
-    index_endscan(scan);
-    ExecDropSingleTupleTableSlot(row);
-    index_close(index, AccessShareLock);
-    table_close(heap, AccessShareLock);
+}
+
+void close_counters(CounterReader* reader) {
+    index_endscan(reader->scan);
+    ExecDropSingleTupleTableSlot(reader->row);
+    index_close(reader->index, AccessShareLock);
+    table_close(reader->heap, AccessShareLock);
 }
 
 }  // namespace usage_meter::pg

@@ -131,19 +131,28 @@ UM_FUNCTION(check_limit) {
             day_bounds = period_bounds(Period::Day, now_s, rules);
             month_bounds = period_bounds(Period::Month, now_s, rules);
         });
-        // Counters 0..3: tenant day, tenant month, user day, user month; each read once, only if a limit needs it.
-        CounterTotals totals[4];
-        bool read[4] = {false, false, false, false};
+        // Counters 0..3: tenant day, tenant month, user day, user month; each read once, only if a limit needs
+        // it, with the money sums only a cost limit needs.
+        auto key_of = [&](int i) { return (tenant_wide[i] ? 0 : 2) + (limits[i].period == Period::Day ? 0 : 1); };
+        bool needed[4] = {false, false, false, false}, cost[4] = {false, false, false, false},
+             billed[4] = {false, false, false, false};
         for (int i = 0; i < count; ++i) {
-            bool day = limits[i].period == Period::Day;
-            int key = (tenant_wide[i] ? 0 : 2) + (day ? 0 : 1);
-            if (!read[key]) {
-                DateADT start = pg_date_from_civil(day ? day_bounds.start : month_bounds.start);
-                sum_counters(tenant, user_id, tenant_wide[i], day ? "day" : "month", start, &totals[key]);
-                read[key] = true;
-            }
-            limits[i].used = metric_total(totals[key], limits[i].metric);
+            needed[key_of(i)] = true;
+            cost[key_of(i)] |= limits[i].metric == Metric::Cost;
+            billed[key_of(i)] |= limits[i].metric == Metric::BilledCost;
         }
+        CounterTotals totals[4];
+        CounterReader reader;
+        open_counters(&reader);
+        for (int key = 0; key < 4; ++key) {
+            if (!needed[key]) continue;
+            bool day = key % 2 == 0;
+            DateADT start = pg_date_from_civil(day ? day_bounds.start : month_bounds.start);
+            sum_counters(&reader, tenant, user_id, key < 2, day ? "day" : "month", start, cost[key], billed[key],
+                         &totals[key]);
+        }
+        close_counters(&reader);
+        for (int i = 0; i < count; ++i) limits[i].used = metric_total(totals[key_of(i)], limits[i].metric);
     }
 
     Decision decision;
