@@ -1,6 +1,9 @@
 // Limits and periods: check_limit() and period_bounds(). Both read settings and live counters only, never
 // the ledger, so they cost the same whatever the ledger's size.
 
+#include <cstring>
+#include <utility>
+
 #include "args.h"
 #include "counters.h"
 #include "spi.h"
@@ -23,16 +26,6 @@ namespace {
 
 // Per metric and period (4 x 2): at most one tenant-wide limit, one named-user limit and one '*' limit.
 constexpr int kMaxApplicableLimits = 24;
-
-// The tenant's time zone and every limit that may cover (tenant, user): the tenant's own, the user's, and
-// the '*' ones (dropped below where the user has a named limit for the same metric and period).
-const char* const kLimitsSql =
-    "SELECT t.time_zone, l.metric, l.period, l.max_value, l.hard, l.user_id"
-    "  FROM usage_meter.tenants AS t"
-    "  LEFT JOIN usage_meter.limits AS l ON l.tenant = t.tenant"
-    "       AND (l.user_id IS NULL OR l.user_id = $2 OR (l.user_id = '*' AND $2 IS NOT NULL))"
-    " WHERE t.tenant = $1"
-    " ORDER BY l.user_id IS NOT NULL, l.metric, l.period, l.user_id = '*'";
 
 // What a counter adds up to in a limit's metric.
 Decimal metric_total(const CounterTotals& totals, Metric metric) {
@@ -83,46 +76,71 @@ UM_FUNCTION(check_limit) {
     PeriodBounds day_bounds, month_bounds;
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
 
-    static SPIPlanPtr limits_plan = nullptr;
-    static const Oid limit_types[2] = {TEXTOID, TEXTOID};
-    Datum args[2] = {tenant, user_id};
-    const char* nulls = user_null ? " n" : "  ";
+    // The tenant's time zone; a tenant never seen has no limits.
     pg_tz* zone = nullptr;
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    execute_plan(kept_plan(&limits_plan, kLimitsSql, 2, limit_types), args, nulls, true, 0);
-    if (SPI_processed > 0) {
+    KeyScan tenants;
+    ScanKeyData keys[2];
+    key_scan_open(&tenants, "tenants", "tenants_pkey", 1);
+    key_text(&tenants, &keys[0], 1, tenant);
+    key_scan_rescan(&tenants, keys, 1);
+    if (key_scan_next(&tenants)) {
         bool isnull;
-        zone = zone_or_raise(TextDatumGetCString(result_value(0, 1, &isnull)), "time_zone");
-        uint64 rows = SPI_processed;
-        if (rows > kMaxApplicableLimits) elog(ERROR, "usage_meter: too many applicable limits");
-        for (uint64 row = 0; row < rows; ++row) {
-            Datum metric = result_value(row, 2, &isnull);
-            if (isnull) continue;  // the tenant has no limits (LEFT JOIN)
-            TextView metric_text = text_view(metric, false);
-            TextView period_text = text_view(result_value(row, 3, &isnull), false);
-            result_value(row, 6, &isnull);
-            bool limit_tenant_wide = isnull;
-            bool each_user = false;
-            if (!limit_tenant_wide) {
-                TextView limit_user = text_view(result_value(row, 6, &isnull), false);
-                each_user = limit_user.length == 1 && limit_user.data[0] == '*';
-            }
-            usage_meter::LimitState& l = limits[count];
-            core_or_raise([&] {
-                l.metric = parse_metric(std::string_view(metric_text.data, metric_text.length));
-                l.period = parse_period(std::string_view(period_text.data, period_text.length));
-            });
-            // Rows come ordered so that a user's named limit precedes the '*' one it replaces.
-            if (each_user && count > 0 && !tenant_wide[count - 1] && limits[count - 1].metric == l.metric &&
-                limits[count - 1].period == l.period)
-                continue;
-            l.max_value = amount_from_numeric(result_value(row, 4, &isnull), "max_value");
-            l.hard = DatumGetBool(result_value(row, 5, &isnull));
-            tenant_wide[count] = limit_tenant_wide;
-            ++count;
-        }
+        Datum name = slot_getattr(tenants.row, key_scan_column(&tenants, "time_zone"), &isnull);
+        zone = zone_or_raise(TextDatumGetCString(name), "time_zone");
     }
-    SPI_finish();
+    key_scan_close(&tenants);
+
+    // The limits that may cover (tenant, user): the tenant's own, the user's named ones, and the '*' ones the
+    // user has no named limit for. Each group is one index scan on limits_scope (tenant, user_id, ...).
+    int group[kMaxApplicableLimits];  // 0 tenant, 1 named user, 2 each user ('*')
+    if (zone != nullptr) {
+        KeyScan scan;
+        key_scan_open(&scan, "limits", "limits_scope", 2);
+        const AttrNumber metric_col = key_scan_column(&scan, "metric"), period_col = key_scan_column(&scan, "period"),
+                         max_col = key_scan_column(&scan, "max_value"), hard_col = key_scan_column(&scan, "hard");
+        for (int g = 0; g < (user_null ? 1 : 3); ++g) {
+            key_text(&scan, &keys[0], 1, tenant);
+            if (g == 0)
+                key_is_null(&keys[1], 2);
+            else
+                key_text(&scan, &keys[1], 2, g == 1 ? user_id : CStringGetTextDatum("*"));
+            key_scan_rescan(&scan, keys, 2);
+            while (key_scan_next(&scan)) {
+                if (count == kMaxApplicableLimits) elog(ERROR, "usage_meter: too many applicable limits");
+                bool isnull;
+                TextView metric_text = text_view(slot_getattr(scan.row, metric_col, &isnull), false);
+                TextView period_text = text_view(slot_getattr(scan.row, period_col, &isnull), false);
+                usage_meter::LimitState& l = limits[count];
+                core_or_raise([&] {
+                    l.metric = parse_metric(std::string_view(metric_text.data, metric_text.length));
+                    l.period = parse_period(std::string_view(period_text.data, period_text.length));
+                });
+                bool replaced = false;
+                for (int i = 0; g == 2 && i < count; ++i)
+                    replaced |= group[i] == 1 && limits[i].metric == l.metric && limits[i].period == l.period;
+                if (replaced) continue;
+                l.max_value = amount_from_numeric(slot_getattr(scan.row, max_col, &isnull), "max_value");
+                l.hard = DatumGetBool(slot_getattr(scan.row, hard_col, &isnull));
+                group[count] = g;
+                tenant_wide[count] = g == 0;
+                ++count;
+            }
+        }
+        key_scan_close(&scan);
+    }
+    // A stable order for ties in decide(): the tenant's limits first, then by metric and period names.
+    auto before = [&](int a, int b) {
+        if (tenant_wide[a] != tenant_wide[b]) return tenant_wide[a];
+        int c = std::strcmp(metric_name(limits[a].metric), metric_name(limits[b].metric));
+        if (c != 0) return c < 0;
+        return std::strcmp(period_name(limits[a].period), period_name(limits[b].period)) < 0;
+    };
+    for (int i = 1; i < count; ++i)
+        for (int j = i; j > 0 && before(j, j - 1); --j) {
+            std::swap(limits[j], limits[j - 1]);
+            std::swap(tenant_wide[j], tenant_wide[j - 1]);
+            std::swap(group[j], group[j - 1]);
+        }
 
     if (count > 0) {
         core_or_raise([&] {
@@ -142,16 +160,16 @@ UM_FUNCTION(check_limit) {
             billed[key_of(i)] |= limits[i].metric == Metric::BilledCost;
         }
         CounterTotals totals[4];
-        CounterReader reader;
-        open_counters(&reader);
+        KeyScan counters;
+        key_scan_open(&counters, "counters", "counters_key", 4);
         for (int key = 0; key < 4; ++key) {
             if (!needed[key]) continue;
             bool day = key % 2 == 0;
             DateADT start = pg_date_from_civil(day ? day_bounds.start : month_bounds.start);
-            sum_counters(&reader, tenant, user_id, key < 2, day ? "day" : "month", start, cost[key], billed[key],
+            sum_counters(&counters, tenant, user_id, key < 2, day ? "day" : "month", start, cost[key], billed[key],
                          &totals[key]);
         }
-        close_counters(&reader);
+        key_scan_close(&counters);
         for (int i = 0; i < count; ++i) limits[i].used = metric_total(totals[key_of(i)], limits[i].metric);
     }
 

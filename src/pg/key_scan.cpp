@@ -1,0 +1,65 @@
+#include "key_scan.h"
+
+extern "C" {
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace usage_meter::pg {
+
+namespace {
+Oid extension_relation(const char* name) {
+    Oid relation = get_relname_relid(name, get_namespace_oid("usage_meter", false));
+    if (!OidIsValid(relation))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("usage_meter.%s does not exist", name)));
+    return relation;
+}
+}  // namespace
+
+void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count) {
+    scan->heap = table_open(extension_relation(table), AccessShareLock);
+    scan->index = index_open(extension_relation(index), AccessShareLock);
+    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+    scan->scan = index_beginscan(scan->heap, scan->index, snapshot, key_count, 0);
+    scan->row = table_slot_create(scan->heap, nullptr);
+}
+
+void key_scan_close(KeyScan* scan) {
+    index_endscan(scan->scan);
+    ExecDropSingleTupleTableSlot(scan->row);
+    index_close(scan->index, AccessShareLock);
+    table_close(scan->heap, AccessShareLock);
+}
+
+void key_text(const KeyScan* scan, ScanKey key, AttrNumber index_column, Datum value) {
+    ScanKeyEntryInitialize(key, 0, index_column, BTEqualStrategyNumber, InvalidOid,
+                           scan->index->rd_indcollation[index_column - 1], F_TEXTEQ, value);
+}
+
+void key_date(ScanKey key, AttrNumber index_column, Datum value) {
+    ScanKeyEntryInitialize(key, 0, index_column, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_DATE_EQ, value);
+}
+
+void key_is_null(ScanKey key, AttrNumber index_column) {
+    ScanKeyEntryInitialize(key, SK_ISNULL | SK_SEARCHNULL, index_column, InvalidStrategy, InvalidOid, InvalidOid,
+                           InvalidOid, static_cast<Datum>(0));
+}
+
+void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count) { index_rescan(scan->scan, keys, key_count, nullptr, 0); }
+
+AttrNumber key_scan_column(const KeyScan* scan, const char* name) {
+    int attnum = SPI_fnumber(RelationGetDescr(scan->heap), name);
+    if (attnum <= 0)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("%s has no column \"%s\"", RelationGetRelationName(scan->heap), name)));
+    return static_cast<AttrNumber>(attnum);
+}
+
+}  // namespace usage_meter::pg

@@ -1,0 +1,40 @@
+// Equality lookups through one of the extension's btree indexes, without planning or executor set-up. Used by
+// check_limit, which runs before every request and reads a handful of rows.
+#pragma once
+
+#include "boundary.h"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/skey.h"
+#include "executor/tuptable.h"
+#include "utils/relcache.h"
+}
+
+namespace usage_meter::pg {
+
+// An open index scan on usage_meter.<table> through usage_meter.<index>, under the active snapshot; rescan it
+// with new keys as often as needed.
+struct KeyScan {
+    Relation heap;
+    Relation index;
+    IndexScanDesc scan;
+    TupleTableSlot* row;
+};
+
+void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count);
+void key_scan_close(KeyScan* scan);
+
+// Keys on the index's leading columns (1-based): text equality, date equality, or IS NULL.
+void key_text(const KeyScan* scan, ScanKey key, AttrNumber index_column, Datum value);
+void key_date(ScanKey key, AttrNumber index_column, Datum value);
+void key_is_null(ScanKey key, AttrNumber index_column);
+
+void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count);
+// The next matching row (in scan->row), or false at the end.
+inline bool key_scan_next(KeyScan* scan) { return index_getnext_slot(scan->scan, ForwardScanDirection, scan->row); }
+
+// Attribute number of a column of the scanned table; raises an ERROR when it is missing.
+AttrNumber key_scan_column(const KeyScan* scan, const char* name);
+
+}  // namespace usage_meter::pg
