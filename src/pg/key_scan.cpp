@@ -52,6 +52,11 @@ void key_is_null(ScanKey key, AttrNumber index_column) {
                            InvalidOid, static_cast<Datum>(0));
 }
 
+void key_timestamptz_at_most(ScanKey key, AttrNumber index_column, Datum value) {
+    ScanKeyEntryInitialize(key, 0, index_column, BTLessEqualStrategyNumber, InvalidOid, InvalidOid, F_TIMESTAMPTZ_LE,
+                           value);
+}
+
 void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count) { index_rescan(scan->scan, keys, key_count, nullptr, 0); }
 
 AttrNumber key_scan_column(const KeyScan* scan, const char* name) {

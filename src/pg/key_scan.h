@@ -29,10 +29,16 @@ void key_scan_close(KeyScan* scan);
 void key_text(const KeyScan* scan, ScanKey key, AttrNumber index_column, Datum value);
 void key_date(ScanKey key, AttrNumber index_column, Datum value);
 void key_is_null(ScanKey key, AttrNumber index_column);
+// timestamptz <= value: with key_scan_previous, the latest row at or before a time.
+void key_timestamptz_at_most(ScanKey key, AttrNumber index_column, Datum value);
 
 void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count);
 // The next matching row (in scan->row), or false at the end.
 inline bool key_scan_next(KeyScan* scan) { return index_getnext_slot(scan->scan, ForwardScanDirection, scan->row); }
+// The previous matching row, scanning the index backwards.
+inline bool key_scan_previous(KeyScan* scan) {
+    return index_getnext_slot(scan->scan, BackwardScanDirection, scan->row);
+}
 
 // Attribute number of a column of the scanned table; raises an ERROR when it is missing.
 AttrNumber key_scan_column(const KeyScan* scan, const char* name);

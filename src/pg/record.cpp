@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "args.h"
+#include "key_scan.h"
 #include "module.h"
 #include "spi.h"
 
@@ -23,6 +24,7 @@ extern "C" {
 #include "utils/date.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
@@ -83,81 +85,101 @@ struct EventContext {
     Decimal unit_price;
 };
 
-const char* const kContextSql =
-    "SELECT t.time_zone, t.markup_pct,"
-    "       ps.price_id, ps.input_per_mtok, ps.output_per_mtok, ps.cache_read_per_mtok, ps.cache_write_per_mtok,"
-    "       ps.effective_from,"
-    "       pn.price_id, pn.input_per_mtok, pn.output_per_mtok, pn.cache_read_per_mtok, pn.cache_write_per_mtok,"
-    "       pn.effective_from,"
-    "       u.unit_price_id, u.per_unit"
-    "  FROM usage_meter.tenants AS t"
-    "  LEFT JOIN LATERAL (SELECT p.* FROM usage_meter.prices AS p"
-    "                      WHERE p.model = $2 AND p.provider = $3 AND p.effective_from <= $4"
-    "                      ORDER BY p.effective_from DESC LIMIT 1) AS ps ON true"
-    "  LEFT JOIN LATERAL (SELECT p.* FROM usage_meter.prices AS p"
-    "                      WHERE p.model = $2 AND p.provider IS NULL AND p.effective_from <= $4"
-    "                      ORDER BY p.effective_from DESC LIMIT 1) AS pn ON true"
-    "  LEFT JOIN LATERAL (SELECT up.unit_price_id, up.per_unit FROM usage_meter.unit_prices AS up"
-    "                      WHERE up.operation = $5 AND up.effective_from <= $4"
-    "                      ORDER BY up.effective_from DESC LIMIT 1) AS u ON $6"
-    " WHERE t.tenant = $1";
-
 const char* const kCreateTenantSql =
     "INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING";
 
-Decimal stored_amount(int col, const char* argument) {
-    bool isnull;
-    Datum d = result_value(0, col, &isnull);
-    return amount_from_numeric(d, argument);
+// The tenant's time zone and markup; false when the tenant does not exist (yet).
+bool read_tenant(Datum tenant, EventContext* ctx) {
+    KeyScan scan;
+    ScanKeyData key;
+    key_scan_open(&scan, "tenants", "tenants_pkey", 1);
+    key_text(&scan, &key, 1, tenant);
+    key_scan_rescan(&scan, &key, 1);
+    bool found = key_scan_next(&scan);
+    if (found) {
+        bool isnull;
+        Datum zone = slot_getattr(scan.row, key_scan_column(&scan, "time_zone"), &isnull);
+        ctx->zone = zone_or_raise(TextDatumGetCString(zone), "time_zone");
+        ctx->markup_pct = markup_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
+                                              "markup_pct");
+    }
+    key_scan_close(&scan);
+    return found;
 }
 
-// Reads one price candidate from columns first..first+5 of the context row, if present.
-void read_candidate(int first, bool provider_specific, EventContext* ctx) {
+// The token price in force at `at` for the model and provider (or provider NULL): the row of prices_model_
+// provider_from (model, provider, effective_from) found first when scanning back from `at`.
+void read_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, EventContext* ctx) {
+    ScanKeyData keys[3];
+    key_text(scan, &keys[0], 1, model);
+    if (provider_null)
+        key_is_null(&keys[1], 2);
+    else
+        key_text(scan, &keys[1], 2, provider);
+    key_timestamptz_at_most(&keys[2], 3, at);
+    key_scan_rescan(scan, keys, 3);
+    if (!key_scan_previous(scan)) return;
     bool isnull;
-    Datum id = result_value(0, first, &isnull);
-    if (isnull) return;
+    TupleTableSlot* row = scan->row;
     PriceCandidate& c = ctx->candidates[ctx->candidate_count++];
-    c.price_id = DatumGetInt64(id);
-    c.provider_specific = provider_specific;
-    c.price.input_per_mtok = stored_amount(first + 1, "input_per_mtok");
-    c.price.output_per_mtok = stored_amount(first + 2, "output_per_mtok");
-    Datum cr = result_value(0, first + 3, &isnull);
-    if (!isnull) c.price.cache_read_per_mtok = amount_from_numeric(cr, "cache_read_per_mtok");
-    Datum cw = result_value(0, first + 4, &isnull);
-    if (!isnull) c.price.cache_write_per_mtok = amount_from_numeric(cw, "cache_write_per_mtok");
-    c.effective_from = DatumGetTimestampTz(result_value(0, first + 5, &isnull));
+    c.price_id = DatumGetInt64(slot_getattr(row, key_scan_column(scan, "price_id"), &isnull));
+    c.provider_specific = !provider_null;
+    c.price.input_per_mtok = amount_from_numeric(slot_getattr(row, key_scan_column(scan, "input_per_mtok"), &isnull),
+                                                 "input_per_mtok");
+    c.price.output_per_mtok = amount_from_numeric(
+        slot_getattr(row, key_scan_column(scan, "output_per_mtok"), &isnull), "output_per_mtok");
+    Datum cache_read = slot_getattr(row, key_scan_column(scan, "cache_read_per_mtok"), &isnull);
+    if (!isnull) c.price.cache_read_per_mtok = amount_from_numeric(cache_read, "cache_read_per_mtok");
+    Datum cache_write = slot_getattr(row, key_scan_column(scan, "cache_write_per_mtok"), &isnull);
+    if (!isnull) c.price.cache_write_per_mtok = amount_from_numeric(cache_write, "cache_write_per_mtok");
+    c.effective_from = DatumGetTimestampTz(slot_getattr(row, key_scan_column(scan, "effective_from"), &isnull));
 }
 
-// Loads the tenant (creating it on first use) and the prices that could apply. Runs inside SPI.
+// The unit price in force at `at` for the operation, from unit_prices_operation_from (operation, effective_from).
+void read_unit_price(Datum operation, Datum at, EventContext* ctx) {
+    KeyScan scan;
+    ScanKeyData keys[2];
+    key_scan_open(&scan, "unit_prices", "unit_prices_operation_from", 2);
+    key_text(&scan, &keys[0], 1, operation);
+    key_timestamptz_at_most(&keys[1], 2, at);
+    key_scan_rescan(&scan, keys, 2);
+    if (key_scan_previous(&scan)) {
+        bool isnull;
+        ctx->has_unit_price = true;
+        ctx->unit_price_id = DatumGetInt64(slot_getattr(scan.row, key_scan_column(&scan, "unit_price_id"), &isnull));
+        ctx->unit_price =
+            amount_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "per_unit"), &isnull), "per_unit");
+    }
+    key_scan_close(&scan);
+}
+
+// Loads the tenant (creating it on first use) and the prices that could apply to the event. The lookups are
+// index scans: this runs for every ledger row.
 void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bool provider_null,
                   TimestampTz occurred_at, Datum operation, bool need_unit_price, EventContext* ctx) {
-    static SPIPlanPtr context_plan = nullptr;
-    static SPIPlanPtr create_plan = nullptr;
-    static const Oid context_types[6] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, BOOLOID};
-    static const Oid create_types[1] = {TEXTOID};
-    Datum args[6] = {tenant, model, provider, TimestampTzGetDatum(occurred_at), operation,
-                     BoolGetDatum(need_unit_price)};
-    char nulls[7] = {' ', model_null ? 'n' : ' ', provider_null ? 'n' : ' ', ' ', ' ', ' ', '\0'};
-    SPIPlanPtr plan = kept_plan(&context_plan, kContextSql, 6, context_types);
-    execute_plan(plan, args, nulls, false, 1);
-    if (SPI_processed == 0) {
-        execute_plan(kept_plan(&create_plan, kCreateTenantSql, 1, create_types), args, nulls, false, 0);
-        execute_plan(plan, args, nulls, false, 1);
-        if (SPI_processed == 0) elog(ERROR, "usage_meter: tenant could not be created");
+    if (!read_tenant(tenant, ctx)) {
+        static SPIPlanPtr create_plan = nullptr;
+        static const Oid create_types[1] = {TEXTOID};
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+        execute_plan(kept_plan(&create_plan, kCreateTenantSql, 1, create_types), &tenant, " ", false, 0);
+        SPI_finish();
+        CommandCounterIncrement();  // make the new (or concurrently committed) row visible to the lookup
+        PushActiveSnapshot(GetTransactionSnapshot());
+        bool found = read_tenant(tenant, ctx);
+        PopActiveSnapshot();
+        if (!found) elog(ERROR, "usage_meter: tenant could not be created");
     }
-    bool isnull;
-    char* zone_name = TextDatumGetCString(result_value(0, 1, &isnull));
-    ctx->zone = zone_or_raise(zone_name, "time_zone");
-    ctx->markup_pct = markup_from_numeric(result_value(0, 2, &isnull), "markup_pct");
     ctx->candidate_count = 0;
-    read_candidate(3, true, ctx);
-    read_candidate(9, false, ctx);
-    Datum unit_id = result_value(0, 15, &isnull);
-    ctx->has_unit_price = !isnull;
-    if (!isnull) {
-        ctx->unit_price_id = DatumGetInt64(unit_id);
-        ctx->unit_price = stored_amount(16, "per_unit");
+    ctx->has_unit_price = false;
+    Datum at = TimestampTzGetDatum(occurred_at);
+    if (!model_null) {
+        KeyScan scan;
+        key_scan_open(&scan, "prices", "prices_model_provider_from", 3);
+        if (!provider_null) read_price(&scan, model, provider, false, at, ctx);
+        read_price(&scan, model, 0, true, at, ctx);
+        key_scan_close(&scan);
     }
+    if (need_unit_price) read_unit_price(operation, at, ctx);
 }
 
 void raise_null(const char* column) {
@@ -242,10 +264,8 @@ UM_FUNCTION(events_prepare) {
 
     EventContext context;
     bool need_unit_price = quantity.has_value() && !quantity->is_zero() && !reported_cost.has_value();
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     load_context(value(kTenant), value(kModel), is_null(kModel), value(kProvider), is_null(kProvider), occurred_at,
                  value(kOperation), need_unit_price, &context);
-    SPI_finish();
 
     CivilDate day;
     PricedCost priced;
