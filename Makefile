@@ -10,8 +10,17 @@ PG_SRCS = $(wildcard src/pg/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 REGRESS = recording pricing time_zones idempotency limits bad_input rollback bulk_load roll_up
-REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
+# Each feature area adds its files under its own heading (REGRESS += ..., ISOLATION += ...).
+# -- pricing: history, matching, tiers, import, reprice
+
+# -- limits: reservations, hierarchy, soft limits, alerts
+
+# -- provider payloads and record_response
+
+# -- ledger trust: corrections, repair, retention, roles, dump, upgrade
+
+REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 
 PG_CONFIG ?= pg_config

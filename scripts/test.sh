@@ -40,6 +40,12 @@ um_build_install
 um_cluster_start
 stage "pg_regress and isolation tests" regression_tests
 stage "libpq client test: concurrent recording" client_test
+# Further stages that need the cluster (stress, fuzz, examples, crash, dump/restore, upgrade): each file in
+# tests/stages/ defines its functions and calls `stage NAME FUNCTION`; they run in file-name order.
+for stage_file in tests/stages/*.sh; do
+    [ -e "$stage_file" ] || continue
+    source "$stage_file"
+done
 
 echo
 echo "stages: $passed passed, $failed failed"
