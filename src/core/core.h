@@ -8,6 +8,7 @@
 #include "decimal.h"
 #include "error.h"
 #include "limits.h"
+#include "payload.h"
 #include "period.h"
 #include "pricing.h"
 #include "validate.h"

@@ -1,0 +1,491 @@
+#include "payload.h"
+
+#include <cstdint>
+
+#include "error.h"
+#include "json.h"
+#include "validate.h"
+
+namespace usage_meter {
+
+const char* format_name(PayloadFormat format) {
+    switch (format) {
+        case PayloadFormat::OpenAIChat: return "openai_chat";
+        case PayloadFormat::OpenAIResponses: return "openai_responses";
+        case PayloadFormat::Anthropic: return "anthropic";
+        case PayloadFormat::AnthropicStream: return "anthropic_stream";
+        case PayloadFormat::OpenRouter: return "openrouter";
+        case PayloadFormat::Gemini: return "gemini";
+        case PayloadFormat::OpenTelemetry: return "otel";
+    }
+    return "?";
+}
+
+namespace {
+
+using json::Document;
+using json::Kind;
+using NodeId = Document::NodeId;
+constexpr NodeId kNone = Document::kNone;
+
+// A value for a message: long texts are cut.
+std::string shown(std::string_view raw) {
+    if (raw.size() <= 40) return std::string(raw);
+    return std::string(raw.substr(0, 40)) + "...";
+}
+
+const char* kind_word(Kind kind) {
+    switch (kind) {
+        case Kind::Null: return "null";
+        case Kind::Bool: return "a boolean";
+        case Kind::Number: return "a number";
+        case Kind::String: return "a string";
+        case Kind::Array:
+        case Kind::Skipped: return "an array or a nested value";
+        case Kind::Object: return "an object";
+    }
+    return "?";
+}
+
+// Reads typed fields of one payload; every error names the argument and the field's path.
+class Reader {
+public:
+    Reader(const Document& doc, std::string_view argument) : doc_(doc), argument_(argument) {}
+
+    const Document& doc() const { return doc_; }
+
+    [[noreturn]] void fail(const std::string& what, const std::string& hint = std::string(),
+                           ErrorKind kind = ErrorKind::InvalidParameter) const {
+        throw CoreError(kind, "invalid " + std::string(argument_) + ": " + what, hint);
+    }
+
+    // An optional count: absent or null is nullopt (as the providers' SDKs read it); otherwise it must be a
+    // whole number from 0 to 10^12, in any JSON notation ("1200", "1.2e3", "1200.0").
+    std::optional<int64_t> count(NodeId object, std::string_view key, const std::string& path) const {
+        NodeId id = doc_.member(object, key);
+        if (id == kNone || doc_.kind(id) == Kind::Null) return std::nullopt;
+        if (doc_.kind(id) != Kind::Number)
+            fail(path + " must be a number, not " + kind_word(doc_.kind(id)) +
+                 (doc_.kind(id) == Kind::String ? " (\"" + shown(doc_.raw(id)) + "\")" : std::string()));
+        return exact_count(doc_.raw(id), path);
+    }
+
+    int64_t required_count(NodeId object, std::string_view key, const std::string& path) const {
+        std::optional<int64_t> v = count(object, key, path);
+        if (!v) fail(path + " is missing", "a provider response reports it in every usage block");
+        return *v;
+    }
+
+    // A nested object that may be absent or null (kNone then); anything else is an error.
+    NodeId object(NodeId parent, std::string_view key, const std::string& path) const {
+        NodeId id = doc_.member(parent, key);
+        if (id == kNone || doc_.kind(id) == Kind::Null) return kNone;
+        if (doc_.kind(id) != Kind::Object) fail(path + " must be an object, not " + kind_word(doc_.kind(id)));
+        return id;
+    }
+
+    // The usage block a format cannot do without.
+    NodeId usage_block(NodeId parent, std::string_view key, const std::string& path, const char* hint) const {
+        NodeId id = object(parent, key, path);
+        if (id == kNone) fail("the payload has no usage block (" + path + " is missing or null)", hint);
+        return id;
+    }
+
+    // An optional name (model, id, provider): absent, null or "" is empty; at most 200 characters.
+    std::string name(NodeId object, std::string_view key, const std::string& path) const {
+        NodeId id = doc_.member(object, key);
+        if (id == kNone || doc_.kind(id) == Kind::Null) return std::string();
+        if (doc_.kind(id) != Kind::String) fail(path + " must be a string, not " + kind_word(doc_.kind(id)));
+        std::string value = doc_.string(id);
+        if (value.find('\0') != std::string::npos) fail(path + " contains a NUL character");
+        size_t chars = utf8_length(value);
+        if (chars > kMaxNameLength)
+            fail(path + " is too long (" + std::to_string(chars) + " characters)",
+                 "names and keys are limited to 200 characters", ErrorKind::StringTooLong);
+        return value;
+    }
+
+    // A string field's value for shape detection; empty when absent or not a string.
+    std::string peek(NodeId object, std::string_view key) const {
+        NodeId id = doc_.member(object, key);
+        return id != kNone && doc_.kind(id) == Kind::String ? doc_.string(id) : std::string();
+    }
+
+    bool has(NodeId object, std::string_view key) const { return doc_.member(object, key) != kNone; }
+
+private:
+    // The exact integer value of a JSON number's text, refused unless it is whole, >= 0 and <= 10^12.
+    int64_t exact_count(std::string_view raw, const std::string& path) const {
+        size_t i = 0;
+        bool negative = raw[0] == '-';
+        if (negative) ++i;
+        std::string digits;
+        int64_t exponent = 0;
+        for (; i < raw.size() && raw[i] >= '0' && raw[i] <= '9'; ++i) digits += raw[i];
+        if (i < raw.size() && raw[i] == '.')
+            for (++i; i < raw.size() && raw[i] >= '0' && raw[i] <= '9'; ++i) {
+                digits += raw[i];
+                --exponent;
+            }
+        if (i < raw.size() && (raw[i] == 'e' || raw[i] == 'E')) {
+            ++i;
+            bool exp_negative = false;
+            if (i < raw.size() && (raw[i] == '+' || raw[i] == '-')) exp_negative = raw[i++] == '-';
+            int64_t e = 0;
+            for (; i < raw.size() && raw[i] >= '0' && raw[i] <= '9'; ++i)
+                if (e < 1000000000) e = e * 10 + (raw[i] - '0');  // saturates: beyond this only the sign matters
+            exponent += exp_negative ? -e : e;
+        }
+        size_t first = digits.find_first_not_of('0');
+        if (first == std::string::npos) return 0;  // zero, however written ("-0", "0.0e5")
+        digits.erase(0, first);
+        if (negative) fail(path + " is " + shown(raw) + "; token counts cannot be negative");
+        while (!digits.empty() && digits.back() == '0') {
+            digits.pop_back();
+            ++exponent;
+        }
+        if (exponent < 0) fail(path + " is " + shown(raw) + "; token counts must be whole numbers");
+        static const std::string hint = "token counts must be between 0 and 1000000000000";
+        if (static_cast<int64_t>(digits.size()) + exponent > 13)
+            fail(path + " is " + shown(raw) + "; that is more than 1000000000000", hint, ErrorKind::OutOfRange);
+        int64_t value = 0;
+        for (char d : digits) value = value * 10 + (d - '0');
+        for (int64_t k = 0; k < exponent; ++k) value *= 10;
+        if (value > kMaxTokenCount)
+            fail(path + " is " + shown(raw) + "; that is more than 1000000000000", hint, ErrorKind::OutOfRange);
+        return value;
+    }
+
+    const Document& doc_;
+    std::string_view argument_;
+};
+
+std::string text_of(int64_t v) { return std::to_string(v); }
+
+// part <= whole, or an error explaining that `whole` already includes `part`.
+void check_part(const Reader& r, int64_t part, const std::string& part_name, int64_t whole,
+                const std::string& whole_name) {
+    if (part > whole)
+        r.fail(part_name + " " + text_of(part) + " is more than " + whole_name + " " + text_of(whole),
+               whole_name + " already includes " + part_name);
+}
+
+// ---- OpenAI Chat Completions and OpenRouter ----------------------------------------------------------------
+
+void read_chat(const Reader& r, NormalizedUsage& out, bool openrouter) {
+    const Document& d = r.doc();
+    NodeId root = d.root();
+    NodeId usage = r.usage_block(root, "usage", "usage",
+                                 "a streamed Chat Completion reports usage only in its last chunk, and only with "
+                                 "stream_options.include_usage = true");
+    int64_t prompt = r.required_count(usage, "prompt_tokens", "usage.prompt_tokens");
+    int64_t completion = r.required_count(usage, "completion_tokens", "usage.completion_tokens");
+    NodeId prompt_details = r.object(usage, "prompt_tokens_details", "usage.prompt_tokens_details");
+    NodeId completion_details = r.object(usage, "completion_tokens_details", "usage.completion_tokens_details");
+    int64_t cached =
+        r.count(prompt_details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens").value_or(0);
+    int64_t cache_write =
+        openrouter ? r.count(prompt_details, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens")
+                         .value_or(0)
+                   : 0;
+    int64_t reasoning =
+        r.count(completion_details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens")
+            .value_or(0);
+    if (openrouter)
+        check_part(r, cached + cache_write, "cached_tokens + cache_write_tokens", prompt, "usage.prompt_tokens");
+    else
+        check_part(r, cached, "usage.prompt_tokens_details.cached_tokens", prompt, "usage.prompt_tokens");
+    check_part(r, reasoning, "usage.completion_tokens_details.reasoning_tokens", completion,
+               "usage.completion_tokens");
+    out.tokens.input = prompt - cached - cache_write;
+    out.tokens.cache_read = cached;
+    out.tokens.cache_write = cache_write;
+    out.tokens.output = completion;
+    out.tokens.reasoning = reasoning;
+    if (openrouter) {
+        NodeId cost = d.member(usage, "cost");
+        if (cost != kNone && d.kind(cost) != Kind::Null) {
+            if (d.kind(cost) != Kind::Number) r.fail("usage.cost must be a number, not " + std::string(kind_word(d.kind(cost))));
+            Decimal value = Decimal::parse_named(d.raw(cost), "usage.cost");
+            if (value.is_negative()) r.fail("usage.cost is " + shown(d.raw(cost)) + "; a charge cannot be negative");
+            out.cost = value;
+        }
+    }
+    out.model = r.name(root, "model", "model");
+    out.response_id = r.name(root, "id", "id");
+    out.provider = openrouter ? "openrouter" : "openai";
+}
+
+// ---- OpenAI Responses --------------------------------------------------------------------------------------
+
+void read_responses(const Reader& r, NormalizedUsage& out) {
+    const Document& d = r.doc();
+    NodeId root = d.root();
+    std::string prefix;
+    // A streamed response ends with {"type": "response.completed", "response": {...}}: read the response.
+    if (!r.has(root, "usage")) {
+        NodeId inner = r.object(root, "response", "response");
+        if (inner != kNone) {
+            root = inner;
+            prefix = "response.";
+        }
+    }
+    NodeId usage = r.usage_block(root, "usage", prefix + "usage",
+                                 "a streamed response reports usage in its response.completed event");
+    std::string u = prefix + "usage.";
+    int64_t input = r.required_count(usage, "input_tokens", u + "input_tokens");
+    int64_t output = r.required_count(usage, "output_tokens", u + "output_tokens");
+    int64_t cached = r.count(r.object(usage, "input_tokens_details", u + "input_tokens_details"), "cached_tokens",
+                             u + "input_tokens_details.cached_tokens")
+                         .value_or(0);
+    int64_t reasoning = r.count(r.object(usage, "output_tokens_details", u + "output_tokens_details"),
+                                "reasoning_tokens", u + "output_tokens_details.reasoning_tokens")
+                            .value_or(0);
+    check_part(r, cached, u + "input_tokens_details.cached_tokens", input, u + "input_tokens");
+    check_part(r, reasoning, u + "output_tokens_details.reasoning_tokens", output, u + "output_tokens");
+    out.tokens.input = input - cached;
+    out.tokens.cache_read = cached;
+    out.tokens.output = output;
+    out.tokens.reasoning = reasoning;
+    out.model = r.name(root, "model", prefix + "model");
+    out.response_id = r.name(root, "id", prefix + "id");
+    out.provider = "openai";
+}
+
+// ---- Anthropic Messages and its stream ---------------------------------------------------------------------
+
+void read_anthropic(const Reader& r, NormalizedUsage& out) {
+    NodeId root = r.doc().root();
+    NodeId usage = r.usage_block(root, "usage", "usage", "pass the Message object the API returned");
+    out.tokens.input = r.required_count(usage, "input_tokens", "usage.input_tokens");
+    out.tokens.output = r.required_count(usage, "output_tokens", "usage.output_tokens");
+    out.tokens.cache_read = r.count(usage, "cache_read_input_tokens", "usage.cache_read_input_tokens").value_or(0);
+    out.tokens.cache_write =
+        r.count(usage, "cache_creation_input_tokens", "usage.cache_creation_input_tokens").value_or(0);
+    out.model = r.name(root, "model", "model");
+    out.response_id = r.name(root, "id", "id");
+    out.provider = "anthropic";
+}
+
+// message_start carries the input side and a first output count; each message_delta carries the cumulative
+// output count so far (the last one wins) and, in newer API versions, the input side again. As Anthropic's
+// SDKs do, a count present in a message_delta replaces the one from message_start.
+void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
+    const Document& d = r.doc();
+    NodeId root = d.root();
+    if (d.kind(root) != Kind::Array) r.fail("an Anthropic stream must be a JSON array of its events");
+    bool started = false;
+    std::optional<int64_t> delta_output, delta_input, delta_read, delta_write;
+    int index = 0;
+    for (NodeId event = d.first_child(root); event != kNone; event = d.next_sibling(event), ++index) {
+        if (d.kind(event) != Kind::Object)
+            r.fail("event " + std::to_string(index) + " of the stream is " + kind_word(d.kind(event)) +
+                   ", not an object");
+        std::string type = r.peek(event, "type");
+        if (type == "message_start") {
+            if (started) r.fail("the stream has more than one message_start event", "pass the events of one stream");
+            started = true;
+            NodeId message = r.object(event, "message", "message_start.message");
+            if (message == kNone) r.fail("message_start has no message");
+            NodeId usage = r.usage_block(message, "usage", "message_start.message.usage", "");
+            const std::string u = "message_start.message.usage.";
+            out.tokens.input = r.required_count(usage, "input_tokens", u + "input_tokens");
+            out.tokens.output = r.count(usage, "output_tokens", u + "output_tokens").value_or(0);
+            out.tokens.cache_read = r.count(usage, "cache_read_input_tokens", u + "cache_read_input_tokens").value_or(0);
+            out.tokens.cache_write =
+                r.count(usage, "cache_creation_input_tokens", u + "cache_creation_input_tokens").value_or(0);
+            out.model = r.name(message, "model", "message_start.message.model");
+            out.response_id = r.name(message, "id", "message_start.message.id");
+        } else if (type == "message_delta") {
+            NodeId usage = r.object(event, "usage", "message_delta.usage");
+            const std::string u = "message_delta.usage.";
+            if (auto v = r.count(usage, "output_tokens", u + "output_tokens")) delta_output = v;
+            if (auto v = r.count(usage, "input_tokens", u + "input_tokens")) delta_input = v;
+            if (auto v = r.count(usage, "cache_read_input_tokens", u + "cache_read_input_tokens")) delta_read = v;
+            if (auto v = r.count(usage, "cache_creation_input_tokens", u + "cache_creation_input_tokens"))
+                delta_write = v;
+        }
+    }
+    if (!started)
+        r.fail("the stream has no message_start event", "pass every event of the stream, in order, as a JSON array");
+    if (delta_output) out.tokens.output = *delta_output;
+    if (delta_input) out.tokens.input = *delta_input;
+    if (delta_read) out.tokens.cache_read = *delta_read;
+    if (delta_write) out.tokens.cache_write = *delta_write;
+    out.provider = "anthropic";
+}
+
+// ---- Gemini ------------------------------------------------------------------------------------------------
+
+// Gemini's REST API writes camelCase; its Python SDK's model_dump() writes snake_case. Both are read.
+void read_gemini(const Reader& r, NormalizedUsage& out) {
+    const Document& d = r.doc();
+    NodeId root = d.root();
+    bool snake = !r.has(root, "usageMetadata") && r.has(root, "usage_metadata");
+    auto key = [&](std::string_view camel, std::string_view snake_name) { return snake ? snake_name : camel; };
+    std::string um_name(key("usageMetadata", "usage_metadata"));
+    NodeId usage = r.usage_block(root, um_name, um_name, "pass the GenerateContentResponse (for a stream, its last chunk)");
+    auto count = [&](std::string_view camel, std::string_view snake_name) {
+        std::string name(key(camel, snake_name));
+        return r.count(usage, name, um_name + "." + name).value_or(0);
+    };
+    // The protobuf JSON mapping leaves out zero counts, so every count may be absent.
+    int64_t prompt = count("promptTokenCount", "prompt_token_count");
+    int64_t cached = count("cachedContentTokenCount", "cached_content_token_count");
+    int64_t tool_prompt = count("toolUsePromptTokenCount", "tool_use_prompt_token_count");
+    int64_t candidates = count("candidatesTokenCount", "candidates_token_count");
+    int64_t thoughts = count("thoughtsTokenCount", "thoughts_token_count");
+    std::string p = um_name + ".";
+    check_part(r, cached, p + std::string(key("cachedContentTokenCount", "cached_content_token_count")), prompt,
+               p + std::string(key("promptTokenCount", "prompt_token_count")));
+    // Tool-use prompt tokens are input billed like the prompt; thinking is output billed like candidates.
+    out.tokens.input = prompt - cached + tool_prompt;
+    out.tokens.cache_read = cached;
+    out.tokens.output = candidates + thoughts;
+    out.tokens.reasoning = thoughts;
+    out.model = r.name(root, key("modelVersion", "model_version"), std::string(key("modelVersion", "model_version")));
+    out.response_id = r.name(root, key("responseId", "response_id"), std::string(key("responseId", "response_id")));
+    out.provider = "gemini";
+}
+
+// ---- OpenTelemetry GenAI span attributes -------------------------------------------------------------------
+
+bool has_genai_usage(const Document& d, NodeId object) {
+    if (object == kNone || d.kind(object) != Kind::Object) return false;
+    for (NodeId c = d.first_child(object); c != kNone; c = d.next_sibling(c))
+        if (d.key(c).rfind("gen_ai.", 0) == 0) return true;
+    return false;
+}
+
+void read_otel(const Reader& r, NormalizedUsage& out) {
+    const Document& d = r.doc();
+    NodeId attrs = d.root();
+    std::string prefix;
+    // Either the attributes themselves or a span carrying them as an "attributes" object.
+    if (!has_genai_usage(d, attrs)) {
+        NodeId inner = r.object(attrs, "attributes", "attributes");
+        if (inner != kNone) {
+            attrs = inner;
+            prefix = "attributes.";
+        }
+    }
+    auto count = [&](const char* name) { return r.count(attrs, name, prefix + name); };
+    std::optional<int64_t> input = count("gen_ai.usage.input_tokens");
+    std::optional<int64_t> output = count("gen_ai.usage.output_tokens");
+    if (!input && !output)
+        r.fail("the payload has no usage block (no gen_ai.usage.input_tokens or gen_ai.usage.output_tokens)",
+               "pass the span's attributes as a JSON object");
+    int64_t read = count("gen_ai.usage.cache_read.input_tokens").value_or(0);
+    int64_t write = count("gen_ai.usage.cache_creation.input_tokens").value_or(0);
+    int64_t in = input.value_or(0);
+    check_part(r, read + write, "cache_read.input_tokens + cache_creation.input_tokens", in,
+               prefix + "gen_ai.usage.input_tokens");
+    out.tokens.input = in - read - write;
+    out.tokens.cache_read = read;
+    out.tokens.cache_write = write;
+    out.tokens.output = output.value_or(0);
+    out.model = r.name(attrs, "gen_ai.response.model", prefix + "gen_ai.response.model");
+    if (out.model.empty()) out.model = r.name(attrs, "gen_ai.request.model", prefix + "gen_ai.request.model");
+    out.response_id = r.name(attrs, "gen_ai.response.id", prefix + "gen_ai.response.id");
+    out.provider = r.name(attrs, "gen_ai.provider.name", prefix + "gen_ai.provider.name");
+    if (out.provider.empty()) out.provider = r.name(attrs, "gen_ai.system", prefix + "gen_ai.system");
+}
+
+// ---- format detection --------------------------------------------------------------------------------------
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// The format a payload's shape shows, or nullopt when it shows none.
+std::optional<PayloadFormat> detect(const Reader& r) {
+    const Document& d = r.doc();
+    NodeId root = d.root();
+    if (d.kind(root) == Kind::Array) return PayloadFormat::AnthropicStream;
+    if (d.kind(root) != Kind::Object) return std::nullopt;
+    if (r.has(root, "usageMetadata") || r.has(root, "usage_metadata")) return PayloadFormat::Gemini;
+    if (has_genai_usage(d, root) || has_genai_usage(d, d.member(root, "attributes")))
+        return PayloadFormat::OpenTelemetry;
+    NodeId usage = d.member(root, "usage");
+    std::string id = r.peek(root, "id");
+    if (usage != kNone && d.kind(usage) == Kind::Object) {
+        if (r.has(usage, "prompt_tokens") || r.has(usage, "completion_tokens")) {
+            bool openrouter = r.has(usage, "cost") || r.has(usage, "is_byok") || r.has(usage, "cost_details") ||
+                              starts_with(id, "gen-");
+            return openrouter ? PayloadFormat::OpenRouter : PayloadFormat::OpenAIChat;
+        }
+        if (r.has(usage, "input_tokens") || r.has(usage, "output_tokens")) {
+            if (r.peek(root, "object") == "response" || r.has(usage, "input_tokens_details") ||
+                r.has(usage, "output_tokens_details") || starts_with(id, "resp_"))
+                return PayloadFormat::OpenAIResponses;
+            if (r.peek(root, "type") == "message" || r.has(usage, "cache_read_input_tokens") ||
+                r.has(usage, "cache_creation_input_tokens") || starts_with(id, "msg_"))
+                return PayloadFormat::Anthropic;
+        }
+    }
+    NodeId response = d.member(root, "response");
+    if (usage == kNone && response != kNone && d.kind(response) == Kind::Object && r.has(response, "usage"))
+        return PayloadFormat::OpenAIResponses;
+    return std::nullopt;
+}
+
+PayloadFormat choose_format(const Reader& r, std::string_view provider) {
+    std::optional<PayloadFormat> shape = detect(r);
+    if (provider == "auto") {
+        if (!shape) {
+            if (r.doc().kind(r.doc().root()) != Kind::Object)
+                r.fail("a provider response must be a JSON object (or an Anthropic stream's array of events), not " +
+                       std::string(kind_word(r.doc().kind(r.doc().root()))));
+            r.fail("cannot tell which provider's format the payload is in",
+                   std::string("name the provider instead of auto: one of ") + kProviderNames);
+        }
+        return *shape;
+    }
+    if (provider == "openai")
+        return shape == PayloadFormat::OpenAIResponses ? PayloadFormat::OpenAIResponses : PayloadFormat::OpenAIChat;
+    if (provider == "openai_chat") return PayloadFormat::OpenAIChat;
+    if (provider == "openai_responses") return PayloadFormat::OpenAIResponses;
+    if (provider == "anthropic")
+        return shape == PayloadFormat::AnthropicStream ? PayloadFormat::AnthropicStream : PayloadFormat::Anthropic;
+    if (provider == "anthropic_stream") return PayloadFormat::AnthropicStream;
+    if (provider == "openrouter") return PayloadFormat::OpenRouter;
+    if (provider == "gemini") return PayloadFormat::Gemini;
+    if (provider == "otel") return PayloadFormat::OpenTelemetry;
+    throw CoreError(ErrorKind::InvalidParameter, "invalid provider: \"" + shown(provider) + "\"",
+                    std::string("use one of ") + kProviderNames);
+}
+
+}  // namespace
+
+NormalizedUsage normalize_usage(std::string_view provider, std::string_view payload_json, std::string_view argument) {
+    Document doc(payload_json, argument);
+    Reader r(doc, argument);
+    NormalizedUsage out;
+    out.format = choose_format(r, provider);
+    if (out.format != PayloadFormat::AnthropicStream && doc.kind(doc.root()) != Kind::Object)
+        r.fail(std::string("a ") + format_name(out.format) + " response must be a JSON object, not " +
+               kind_word(doc.kind(doc.root())));
+    switch (out.format) {
+        case PayloadFormat::OpenAIChat: read_chat(r, out, false); break;
+        case PayloadFormat::OpenRouter: read_chat(r, out, true); break;
+        case PayloadFormat::OpenAIResponses: read_responses(r, out); break;
+        case PayloadFormat::Anthropic: read_anthropic(r, out); break;
+        case PayloadFormat::AnthropicStream: read_anthropic_stream(r, out); break;
+        case PayloadFormat::Gemini: read_gemini(r, out); break;
+        case PayloadFormat::OpenTelemetry: read_otel(r, out); break;
+    }
+    // Sums (Gemini's output, tool-use input) can pass the per-count bound; the ledger's bound applies.
+    static const char* const names[5] = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                                         "reasoning_tokens"};
+    const int64_t counts[5] = {out.tokens.input, out.tokens.output, out.tokens.cache_read, out.tokens.cache_write,
+                               out.tokens.reasoning};
+    for (int i = 0; i < 5; ++i)
+        if (counts[i] > kMaxTokenCount)
+            r.fail(std::string("the normalized ") + names[i] + " " + text_of(counts[i]) +
+                       " is more than 1000000000000",
+                   "token counts must be between 0 and 1000000000000", ErrorKind::OutOfRange);
+    if (out.tokens.reasoning > out.tokens.output)
+        r.fail("reasoning tokens " + text_of(out.tokens.reasoning) + " are more than output tokens " +
+               text_of(out.tokens.output));
+    return out;
+}
+
+}  // namespace usage_meter

@@ -1,0 +1,47 @@
+// Provider payloads: reads the usage a provider reports in its response and translates it into usage_meter's
+// meanings (input = uncached prompt tokens, output includes reasoning). One function does it; the SQL
+// functions normalize_usage and record_response, the tests and the fuzz target all call it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "decimal.h"
+#include "pricing.h"
+
+namespace usage_meter {
+
+enum class PayloadFormat {
+    OpenAIChat,        // Chat Completions: usage.prompt_tokens includes cached tokens
+    OpenAIResponses,   // Responses: usage.input_tokens includes cached tokens
+    Anthropic,         // Messages: usage.input_tokens excludes cache reads and writes
+    AnthropicStream,   // a Messages stream as the JSON array of its events
+    OpenRouter,        // Chat Completions shape plus cache writes and the charged usage.cost
+    Gemini,            // generateContent: usageMetadata, thinking reported apart from candidates
+    OpenTelemetry,     // GenAI span attributes gen_ai.usage.*
+};
+
+const char* format_name(PayloadFormat format);
+
+// The names the `provider` argument accepts, for messages and documentation.
+constexpr const char* kProviderNames =
+    "auto, openai, openai_chat, openai_responses, anthropic, anthropic_stream, openrouter, gemini, otel";
+
+struct NormalizedUsage {
+    PayloadFormat format = PayloadFormat::OpenAIChat;
+    std::string provider;     // who served the response ("openai", ...); empty when the payload does not say
+    std::string model;        // empty when the payload names none
+    TokenUsage tokens;
+    std::optional<Decimal> cost;  // what the provider charged (OpenRouter's usage.cost), exact
+    std::string response_id;  // the response's own id; empty when it has none
+};
+
+// Reads one provider response. `provider` names the format or is "auto" (detect it from the payload's
+// shape); "openai" and "anthropic" accept either of their shapes. Throws CoreError naming `argument` and
+// what is wrong when the payload cannot be read: not JSON, no usage block, a count that is negative, not a
+// whole number, not a number or above 10^12, cached tokens exceeding the prompt, an unknown provider.
+NormalizedUsage normalize_usage(std::string_view provider, std::string_view payload_json,
+                                std::string_view argument = "payload");
+
+}  // namespace usage_meter
