@@ -17,6 +17,7 @@ ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
 # -- limits: reservations, hierarchy, soft limits, alerts
 
 # -- provider payloads and record_response
+REGRESS += provider_payloads record_response
 
 # -- ledger trust: corrections, repair, retention, roles, dump, upgrade
 

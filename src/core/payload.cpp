@@ -40,11 +40,17 @@ const char* kind_word(Kind kind) {
         case Kind::Bool: return "a boolean";
         case Kind::Number: return "a number";
         case Kind::String: return "a string";
-        case Kind::Array:
-        case Kind::Skipped: return "an array or a nested value";
+        case Kind::Array: return "an array";
+        case Kind::Skipped: return "an array or object";
         case Kind::Object: return "an object";
     }
     return "?";
+}
+
+// What a node is, for messages (a skipped container is an array or an object: its first byte tells).
+std::string describe(const Document& d, NodeId id) {
+    if (d.kind(id) == Kind::Skipped) return d.raw(id).substr(0, 1) == "[" ? "an array" : "an object";
+    return kind_word(d.kind(id));
 }
 
 // Reads typed fields of one payload; every error names the argument and the field's path.
@@ -65,7 +71,7 @@ public:
         NodeId id = doc_.member(object, key);
         if (id == kNone || doc_.kind(id) == Kind::Null) return std::nullopt;
         if (doc_.kind(id) != Kind::Number)
-            fail(path + " must be a number, not " + kind_word(doc_.kind(id)) +
+            fail(path + " must be a number, not " + describe(doc_, id) +
                  (doc_.kind(id) == Kind::String ? " (\"" + shown(doc_.raw(id)) + "\")" : std::string()));
         return exact_count(doc_.raw(id), path);
     }
@@ -80,7 +86,7 @@ public:
     NodeId object(NodeId parent, std::string_view key, const std::string& path) const {
         NodeId id = doc_.member(parent, key);
         if (id == kNone || doc_.kind(id) == Kind::Null) return kNone;
-        if (doc_.kind(id) != Kind::Object) fail(path + " must be an object, not " + kind_word(doc_.kind(id)));
+        if (doc_.kind(id) != Kind::Object) fail(path + " must be an object, not " + describe(doc_, id));
         return id;
     }
 
@@ -95,7 +101,7 @@ public:
     std::string name(NodeId object, std::string_view key, const std::string& path) const {
         NodeId id = doc_.member(object, key);
         if (id == kNone || doc_.kind(id) == Kind::Null) return std::string();
-        if (doc_.kind(id) != Kind::String) fail(path + " must be a string, not " + kind_word(doc_.kind(id)));
+        if (doc_.kind(id) != Kind::String) fail(path + " must be a string, not " + describe(doc_, id));
         std::string value = doc_.string(id);
         if (value.find('\0') != std::string::npos) fail(path + " contains a NUL character");
         size_t chars = utf8_length(value);
@@ -205,7 +211,7 @@ void read_chat(const Reader& r, NormalizedUsage& out, bool openrouter) {
     if (openrouter) {
         NodeId cost = d.member(usage, "cost");
         if (cost != kNone && d.kind(cost) != Kind::Null) {
-            if (d.kind(cost) != Kind::Number) r.fail("usage.cost must be a number, not " + std::string(kind_word(d.kind(cost))));
+            if (d.kind(cost) != Kind::Number) r.fail("usage.cost must be a number, not " + std::string(describe(d, cost)));
             Decimal value = Decimal::parse_named(d.raw(cost), "usage.cost");
             if (value.is_negative()) r.fail("usage.cost is " + shown(d.raw(cost)) + "; a charge cannot be negative");
             out.cost = value;
@@ -279,7 +285,7 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
     int index = 0;
     for (NodeId event = d.first_child(root); event != kNone; event = d.next_sibling(event), ++index) {
         if (d.kind(event) != Kind::Object)
-            r.fail("event " + std::to_string(index) + " of the stream is " + kind_word(d.kind(event)) +
+            r.fail("event " + std::to_string(index) + " of the stream is " + describe(d, event) +
                    ", not an object");
         std::string type = r.peek(event, "type");
         if (type == "message_start") {
@@ -378,7 +384,7 @@ void read_otel(const Reader& r, NormalizedUsage& out) {
     int64_t read = count("gen_ai.usage.cache_read.input_tokens").value_or(0);
     int64_t write = count("gen_ai.usage.cache_creation.input_tokens").value_or(0);
     int64_t in = input.value_or(0);
-    check_part(r, read + write, "cache_read.input_tokens + cache_creation.input_tokens", in,
+    check_part(r, read + write, prefix + "gen_ai.usage.cache_read.input_tokens + cache_creation.input_tokens", in,
                prefix + "gen_ai.usage.input_tokens");
     out.tokens.input = in - read - write;
     out.tokens.cache_read = read;
@@ -433,7 +439,7 @@ PayloadFormat choose_format(const Reader& r, std::string_view provider) {
         if (!shape) {
             if (r.doc().kind(r.doc().root()) != Kind::Object)
                 r.fail("a provider response must be a JSON object (or an Anthropic stream's array of events), not " +
-                       std::string(kind_word(r.doc().kind(r.doc().root()))));
+                       std::string(describe(r.doc(), r.doc().root())));
             r.fail("cannot tell which provider's format the payload is in",
                    std::string("name the provider instead of auto: one of ") + kProviderNames);
         }
@@ -461,8 +467,8 @@ NormalizedUsage normalize_usage(std::string_view provider, std::string_view payl
     NormalizedUsage out;
     out.format = choose_format(r, provider);
     if (out.format != PayloadFormat::AnthropicStream && doc.kind(doc.root()) != Kind::Object)
-        r.fail(std::string("a ") + format_name(out.format) + " response must be a JSON object, not " +
-               kind_word(doc.kind(doc.root())));
+        r.fail(std::string("a provider response in the ") + format_name(out.format) +
+               " format must be a JSON object, not " + describe(doc, doc.root()));
     switch (out.format) {
         case PayloadFormat::OpenAIChat: read_chat(r, out, false); break;
         case PayloadFormat::OpenRouter: read_chat(r, out, true); break;
