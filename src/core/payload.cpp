@@ -427,6 +427,13 @@ std::optional<PayloadFormat> detect(const Reader& r) {
                 return PayloadFormat::Anthropic;
         }
     }
+    // No readable usage block: the response's own markers still tell the format, so that the error can say
+    // what is missing (a streamed chunk without usage, an unfinished response) instead of "cannot tell".
+    std::string object = r.peek(root, "object");
+    if (starts_with(id, "gen-")) return PayloadFormat::OpenRouter;
+    if (starts_with(object, "chat.completion") || starts_with(id, "chatcmpl-")) return PayloadFormat::OpenAIChat;
+    if (object == "response" || starts_with(id, "resp_")) return PayloadFormat::OpenAIResponses;
+    if (r.peek(root, "type") == "message" || starts_with(id, "msg_")) return PayloadFormat::Anthropic;
     NodeId response = d.member(root, "response");
     if (usage == kNone && response != kNone && d.kind(response) == Kind::Object && r.has(response, "usage"))
         return PayloadFormat::OpenAIResponses;

@@ -178,6 +178,16 @@ TEST(PayloadChat, MissingUsageOrMainCountsAreErrors) {
     EXPECT_CORE_ERROR(parse(R"({"usage": 5})", "openai"), ErrorKind::InvalidParameter, "usage must be an object");
 }
 
+TEST(PayloadChat, AutoDetectsAStreamedChunkWithoutUsageAndSaysWhatIsMissing) {
+    EXPECT_CORE_ERROR(parse(R"({"id": "chatcmpl-9", "object": "chat.completion.chunk", "usage": null,
+        "choices": [{"delta": {"content": "Hi"}}]})"),
+                      ErrorKind::InvalidParameter, "no usage block (usage is missing or null)");
+    EXPECT_CORE_ERROR(parse(R"({"id": "msg_9", "type": "message"})"), ErrorKind::InvalidParameter, "no usage block");
+    EXPECT_CORE_ERROR(parse(R"({"id": "resp_9", "object": "response", "status": "in_progress"})"),
+                      ErrorKind::InvalidParameter, "no usage block");
+    EXPECT_CORE_ERROR(parse(R"({"id": "gen-9", "choices": []})"), ErrorKind::InvalidParameter, "no usage block");
+}
+
 // ---- count rules ------------------------------------------------------------------------------------------
 
 std::string chat_with_prompt(const std::string& prompt) {

@@ -1,0 +1,101 @@
+# Runs the client examples under examples/ (psql, Python with psycopg, Node.js with pg, C++ with libpq, and
+# Go with pgx when Debian's golang and pgx packages are installed) against the throwaway cluster, as a user
+# would, and checks what they did: the first run records the response, a second run of the same response is
+# counted once, a user over the limit is refused before the (simulated) provider call, a response without
+# usage is reported and records nothing, and the ledger holds exactly the normalized counts.
+
+examples_db=usage_meter_examples
+
+examples_deps() {
+    local missing=()
+    /usr/bin/python3 -c 'import psycopg' 2>/dev/null || missing+=(python3-psycopg)
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
+    if [ ${#missing[@]} -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
+    fi
+    (cd examples/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+# example_run NAME USER [RESPONSE_FILE]: runs one language's example; prints its output.
+example_run() {
+    local name=$1 user=$2 response=${3:-}
+    case $name in
+        sql) PGDATABASE=$examples_db psql -X -q -v user="$user" ${response:+-v response_file="$response"} \
+                 -f examples/sql/record.sql 2>&1 ;;
+        python) env PGDATABASE=$examples_db ${response:+EXAMPLE_RESPONSE=$response} \
+                    /usr/bin/python3 examples/python/record.py "$user" ;;
+        node) env PGDATABASE=$examples_db ${response:+EXAMPLE_RESPONSE=$response} node examples/node/record.js "$user" ;;
+        cpp) env PGDATABASE=$examples_db ${response:+EXAMPLE_RESPONSE=$response} build/example_cpp "$user" ;;
+        go) env PGDATABASE=$examples_db ${response:+EXAMPLE_RESPONSE=$response} GOPATH=/usr/share/gocode \
+                GO111MODULE=off GOCACHE="$UM_ROOT/build/go-cache" go run examples/go/record.go "$user" ;;
+    esac
+}
+
+expect_output() {  # expect_output WHAT PATTERN OUTPUT
+    if ! grep -qE "$2" <<<"$3"; then
+        echo "example $1: expected /$2/ in:"
+        echo "$3"
+        return 1
+    fi
+}
+
+client_examples() {
+    examples_deps || return 1
+    g++ -std=c++17 -O2 -Wall -Wextra -Werror -o build/example_cpp examples/cpp/record.cpp \
+        -I"$(pg_config --includedir)" -lpq || return 1
+    local languages=(sql python node cpp)
+    if command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/jackc/pgx/v4 ] && [ -f examples/go/record.go ]; then
+        languages+=(go)
+    else
+        echo "(Go example skipped: Debian packages golang-go and golang-github-jackc-pgx-v4-dev are not installed)"
+    fi
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
+        -c "DROP DATABASE IF EXISTS $examples_db WITH (FORCE)" -c "CREATE DATABASE $examples_db" &&
+        PGDATABASE=$examples_db psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION usage_meter" \
+            -f examples/setup.sql >/dev/null || return 1
+    printf '{"id": "chatcmpl-cut", "object": "chat.completion", "usage": null}\n' >build/examples_no_usage.json
+
+    local lang out ok=0
+    for lang in "${languages[@]}"; do
+        out=$(example_run "$lang" alice) &&
+            expect_output "$lang (first run)" "recorded event [0-9]+|\| f$" "$out" &&
+            out=$(example_run "$lang" alice) &&
+            expect_output "$lang (same response again)" "already recorded|\| t$" "$out" &&
+            out=$(example_run "$lang" mallory) &&
+            expect_output "$lang (over the limit)" "^refused: mallory has reached the day requests limit" "$out" ||
+            { echo "FAILED: $lang example"; ok=1; continue; }
+        if [ "$lang" = sql ]; then
+            # psql stops at the error (ON_ERROR_STOP): exit status 3 and the message.
+            out=$(example_run sql bob build/examples_no_usage.json) && { echo "sql: bad response accepted"; ok=1; }
+        else
+            out=$(example_run "$lang" bob build/examples_no_usage.json) || { echo "FAILED: $lang (bad response)"; ok=1; }
+        fi
+        expect_output "$lang (response without usage)" "no usage block" "$out" || ok=1
+        echo "$lang example: recorded, deduplicated, refused over the limit, reported an unreadable response"
+    done
+
+    # The ledger: one event per example tenant, for alice only, with the normalized counts of its response.
+    local ledger expected
+    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "
+        SELECT tenant, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+               reasoning_tokens, cost, cost_source, idempotency_key
+          FROM usage_meter.events ORDER BY tenant" ) || return 1
+    expected="demo-cpp alice gemini gemini-2.5-pro 150000 1500 100000 0 500 0.2335 price_table Kq3aaPmOGIqgz7IP2Ny9mQQ
+demo-go alice openai o4-mini-2025-04-16 1488 900 512 0 640   resp_67ccd3a9da748190baa7f1570fe91ac604becb25c45c1d41
+demo-node alice openrouter openai/gpt-4o-mini 800 300 400 0 0 0.000275 reported gen-1741570283-aBcDeFgHiJkLmNoPqRsT
+demo-python alice anthropic claude-sonnet-4-20250514 50 400 10000 2000 0 0.01665 price_table msg_013Zva2CMHLNnXjNJJKqJ2EF
+demo-sql alice openai gpt-4o-mini-2024-07-18 176 300 1024 0 0 0.0002832 price_table chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
+    [[ " ${languages[*]} " == *" go "* ]] || expected=$(grep -v '^demo-go ' <<<"$expected")
+    if [ "$ledger" != "$expected" ]; then
+        echo "ledger after the examples:"; echo "$ledger"; echo "expected:"; echo "$expected"
+        ok=1
+    fi
+    local drift
+    drift=$(PGDATABASE=$examples_db psql -X -At -c "SELECT count(*) FROM usage_meter.verify()") || return 1
+    [ "$drift" = 0 ] || { echo "verify() reports $drift disagreements"; ok=1; }
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $examples_db WITH (FORCE)" || ok=1
+    return $ok
+}
+
+stage "client examples (psql, Python, Node.js, C++$( [ -d examples/go ] && echo ', Go')) against the cluster" client_examples
