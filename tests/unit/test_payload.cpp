@@ -418,6 +418,15 @@ TEST(PayloadRefused, DeepNestingIsSkippedOrRefusedWithoutRecursion) {
     EXPECT_CORE_ERROR(parse(std::string(depth, '[')), ErrorKind::InvalidParameter, "unterminated");
 }
 
+// The number of values read is capped, so a payload cannot make the reader allocate without bound.
+TEST(PayloadJson, AtMostMaxNodesValuesAreRead) {
+    std::string many = "[0";
+    many.reserve(2 * json::kMaxNodes + 8);
+    for (size_t i = 1; i < json::kMaxNodes - 1; ++i) many += ",0";
+    EXPECT_NO_THROW(json::Document(many + "]", "p"));  // the array and kMaxNodes - 1 elements
+    EXPECT_CORE_ERROR(json::Document(many + ",0]", "p"), ErrorKind::InvalidParameter, "more than 2000000 JSON values");
+}
+
 TEST(PayloadJson, SkippedPartsAreStillChecked) {
     EXPECT_NO_THROW(json::Document(R"({"a": [1, "]", {"b": [true, null, -1.5e3]}]})", "p"));
     EXPECT_CORE_ERROR(json::Document(R"({"a": [1, "x}])", "p"), ErrorKind::InvalidParameter, "unterminated");
