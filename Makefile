@@ -18,6 +18,7 @@ ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
 
 # -- provider payloads and record_response
 REGRESS += provider_payloads record_response
+ISOLATION += record_response_race
 
 # -- ledger trust: corrections, repair, retention, roles, dump, upgrade
 
