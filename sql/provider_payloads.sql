@@ -90,6 +90,17 @@ SELECT output_tokens
   FROM usage_meter.normalize_usage('anthropic', '[{"type": "message_start", "message": {"usage": {"input_tokens": 40, "output_tokens": 1}}},
       {"type": "message_delta", "usage": {"output_tokens": 10}}, {"type": "message_delta", "usage": {"output_tokens": 25}}]');
 
+-- Other streams, given as the array of their chunks: the last chunk with a usage block has the totals.
+SELECT format, input_tokens, output_tokens, cache_read_tokens, response_id
+  FROM usage_meter.normalize_usage('auto', '[
+      {"id": "chatcmpl-s", "object": "chat.completion.chunk", "usage": null, "choices": [{"delta": {"content": "Hi"}}]},
+      {"id": "chatcmpl-s", "object": "chat.completion.chunk", "choices": [],
+       "usage": {"prompt_tokens": 12, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 2}}}]');
+SELECT format, input_tokens, output_tokens, reasoning_tokens, response_id
+  FROM usage_meter.normalize_usage('gemini', '[
+      {"responseId": "g1", "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 1}},
+      {"responseId": "g1", "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 30, "thoughtsTokenCount": 5}}]');
+
 -- Gemini without thinking, and without the counts protobuf JSON leaves out when they are zero.
 SELECT input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, model
   FROM usage_meter.normalize_usage('auto', '{"modelVersion": "gemini-2.0-flash",

@@ -178,9 +178,8 @@ void check_part(const Reader& r, int64_t part, const std::string& part_name, int
 
 // ---- OpenAI Chat Completions and OpenRouter ----------------------------------------------------------------
 
-void read_chat(const Reader& r, NormalizedUsage& out, bool openrouter) {
+void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrouter) {
     const Document& d = r.doc();
-    NodeId root = d.root();
     NodeId usage = r.usage_block(root, "usage", "usage",
                                  "a streamed Chat Completion reports usage only in its last chunk, and only with "
                                  "stream_options.include_usage = true");
@@ -224,9 +223,7 @@ void read_chat(const Reader& r, NormalizedUsage& out, bool openrouter) {
 
 // ---- OpenAI Responses --------------------------------------------------------------------------------------
 
-void read_responses(const Reader& r, NormalizedUsage& out) {
-    const Document& d = r.doc();
-    NodeId root = d.root();
+void read_responses(const Reader& r, NodeId root, NormalizedUsage& out) {
     std::string prefix;
     // A streamed response ends with {"type": "response.completed", "response": {...}}: read the response.
     if (!r.has(root, "usage")) {
@@ -260,8 +257,7 @@ void read_responses(const Reader& r, NormalizedUsage& out) {
 
 // ---- Anthropic Messages and its stream ---------------------------------------------------------------------
 
-void read_anthropic(const Reader& r, NormalizedUsage& out) {
-    NodeId root = r.doc().root();
+void read_anthropic(const Reader& r, NodeId root, NormalizedUsage& out) {
     NodeId usage = r.usage_block(root, "usage", "usage", "pass the Message object the API returned");
     out.tokens.input = r.required_count(usage, "input_tokens", "usage.input_tokens");
     out.tokens.output = r.required_count(usage, "output_tokens", "usage.output_tokens");
@@ -324,9 +320,7 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
 // ---- Gemini ------------------------------------------------------------------------------------------------
 
 // Gemini's REST API writes camelCase; its Python SDK's model_dump() writes snake_case. Both are read.
-void read_gemini(const Reader& r, NormalizedUsage& out) {
-    const Document& d = r.doc();
-    NodeId root = d.root();
+void read_gemini(const Reader& r, NodeId root, NormalizedUsage& out) {
     bool snake = !r.has(root, "usageMetadata") && r.has(root, "usage_metadata");
     auto key = [&](std::string_view camel, std::string_view snake_name) { return snake ? snake_name : camel; };
     std::string um_name(key("usageMetadata", "usage_metadata"));
@@ -363,9 +357,8 @@ bool has_genai_usage(const Document& d, NodeId object) {
     return false;
 }
 
-void read_otel(const Reader& r, NormalizedUsage& out) {
+void read_otel(const Reader& r, NodeId attrs, NormalizedUsage& out) {
     const Document& d = r.doc();
-    NodeId attrs = d.root();
     std::string prefix;
     // Either the attributes themselves or a span carrying them as an "attributes" object.
     if (!has_genai_usage(d, attrs)) {
@@ -399,13 +392,28 @@ void read_otel(const Reader& r, NormalizedUsage& out) {
 
 // ---- format detection --------------------------------------------------------------------------------------
 
+// Whether a response object (or stream chunk) carries the format's usage block, not null.
+bool has_usage(const Reader& r, NodeId object, PayloadFormat format) {
+    const Document& d = r.doc();
+    auto present = [&](NodeId parent, std::string_view key) {
+        NodeId id = d.member(parent, key);
+        return id != kNone && d.kind(id) == Kind::Object;
+    };
+    switch (format) {
+        case PayloadFormat::Gemini: return present(object, "usageMetadata") || present(object, "usage_metadata");
+        case PayloadFormat::OpenTelemetry:
+            return has_genai_usage(d, object) || has_genai_usage(d, d.member(object, "attributes"));
+        case PayloadFormat::OpenAIResponses:
+            return present(object, "usage") || present(d.member(object, "response"), "usage");
+        default: return present(object, "usage");
+    }
+}
+
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
-// The format a payload's shape shows, or nullopt when it shows none.
-std::optional<PayloadFormat> detect(const Reader& r) {
+// The format a response object's shape shows, or nullopt when it shows none.
+std::optional<PayloadFormat> detect_object(const Reader& r, NodeId root) {
     const Document& d = r.doc();
-    NodeId root = d.root();
-    if (d.kind(root) == Kind::Array) return PayloadFormat::AnthropicStream;
     if (d.kind(root) != Kind::Object) return std::nullopt;
     if (r.has(root, "usageMetadata") || r.has(root, "usage_metadata")) return PayloadFormat::Gemini;
     if (has_genai_usage(d, root) || has_genai_usage(d, d.member(root, "attributes")))
@@ -440,12 +448,27 @@ std::optional<PayloadFormat> detect(const Reader& r) {
     return std::nullopt;
 }
 
+// A stream given as an array: Anthropic's events (it has a message_start), or the chunks of another format's
+// stream, whose format is the one its last chunk with a usage block shows.
+std::optional<PayloadFormat> detect(const Reader& r) {
+    const Document& d = r.doc();
+    NodeId root = d.root();
+    if (d.kind(root) != Kind::Array) return detect_object(r, root);
+    std::optional<PayloadFormat> with_usage, marked;
+    for (NodeId e = d.first_child(root); e != kNone; e = d.next_sibling(e)) {
+        if (r.peek(e, "type") == "message_start") return PayloadFormat::AnthropicStream;
+        if (auto f = detect_object(r, e)) (has_usage(r, e, *f) ? with_usage : marked) = f;
+    }
+    if (with_usage) return with_usage;
+    return marked ? marked : PayloadFormat::AnthropicStream;
+}
+
 PayloadFormat choose_format(const Reader& r, std::string_view provider) {
     std::optional<PayloadFormat> shape = detect(r);
     if (provider == "auto") {
         if (!shape) {
             if (r.doc().kind(r.doc().root()) != Kind::Object)
-                r.fail("a provider response must be a JSON object (or an Anthropic stream's array of events), not " +
+                r.fail("a provider response must be a JSON object (or a stream's array of events), not " +
                        std::string(describe(r.doc(), r.doc().root())));
             r.fail("cannot tell which provider's format the payload is in",
                    std::string("name the provider instead of auto: one of ") + kProviderNames);
@@ -457,7 +480,7 @@ PayloadFormat choose_format(const Reader& r, std::string_view provider) {
     if (provider == "openai_chat") return PayloadFormat::OpenAIChat;
     if (provider == "openai_responses") return PayloadFormat::OpenAIResponses;
     if (provider == "anthropic")
-        return shape == PayloadFormat::AnthropicStream ? PayloadFormat::AnthropicStream : PayloadFormat::Anthropic;
+        return r.doc().kind(r.doc().root()) == Kind::Array ? PayloadFormat::AnthropicStream : PayloadFormat::Anthropic;
     if (provider == "anthropic_stream") return PayloadFormat::AnthropicStream;
     if (provider == "openrouter") return PayloadFormat::OpenRouter;
     if (provider == "gemini") return PayloadFormat::Gemini;
@@ -473,17 +496,32 @@ NormalizedUsage normalize_usage(std::string_view provider, std::string_view payl
     Reader r(doc, argument);
     NormalizedUsage out;
     out.format = choose_format(r, provider);
-    if (out.format != PayloadFormat::AnthropicStream && doc.kind(doc.root()) != Kind::Object)
-        r.fail(std::string("a provider response in the ") + format_name(out.format) +
-               " format must be a JSON object, not " + describe(doc, doc.root()));
+    NodeId response = doc.root();
+    if (out.format != PayloadFormat::AnthropicStream) {
+        if (doc.kind(response) == Kind::Array) {
+            // The chunks of a stream: the last chunk with a usage block holds the totals (OpenAI sends usage in
+            // its last chunk, Gemini's counts grow chunk by chunk, Responses ends with response.completed).
+            NodeId last = kNone;
+            int chunks = 0;
+            for (NodeId e = doc.first_child(response); e != kNone; e = doc.next_sibling(e), ++chunks)
+                if (doc.kind(e) == Kind::Object && has_usage(r, e, out.format)) last = e;
+            if (last == kNone)
+                r.fail("none of the " + std::to_string(chunks) + " elements of the stream has a usage block",
+                       "OpenAI sends usage in the last chunk only with stream_options.include_usage = true");
+            response = last;
+        } else if (doc.kind(response) != Kind::Object) {
+            r.fail(std::string("a provider response in the ") + format_name(out.format) +
+                   " format must be a JSON object, not " + describe(doc, response));
+        }
+    }
     switch (out.format) {
-        case PayloadFormat::OpenAIChat: read_chat(r, out, false); break;
-        case PayloadFormat::OpenRouter: read_chat(r, out, true); break;
-        case PayloadFormat::OpenAIResponses: read_responses(r, out); break;
-        case PayloadFormat::Anthropic: read_anthropic(r, out); break;
+        case PayloadFormat::OpenAIChat: read_chat(r, response, out, false); break;
+        case PayloadFormat::OpenRouter: read_chat(r, response, out, true); break;
+        case PayloadFormat::OpenAIResponses: read_responses(r, response, out); break;
+        case PayloadFormat::Anthropic: read_anthropic(r, response, out); break;
         case PayloadFormat::AnthropicStream: read_anthropic_stream(r, out); break;
-        case PayloadFormat::Gemini: read_gemini(r, out); break;
-        case PayloadFormat::OpenTelemetry: read_otel(r, out); break;
+        case PayloadFormat::Gemini: read_gemini(r, response, out); break;
+        case PayloadFormat::OpenTelemetry: read_otel(r, response, out); break;
     }
     // Sums (Gemini's output, tool-use input) can pass the per-count bound; the ledger's bound applies.
     static const char* const names[5] = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",

@@ -288,6 +288,46 @@ TEST(PayloadAnthropicStream, Errors) {
                       "must be a JSON array");
 }
 
+// ---- streams of other formats, given as the array of their chunks -----------------------------------------
+
+TEST(PayloadChunks, OpenAIChatStreamUsesTheLastChunkWithUsage) {
+    const std::string chunks = R"([
+        {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": "gpt-4o", "usage": null,
+         "choices": [{"delta": {"content": "Hi"}}]},
+        {"id": "chatcmpl-s", "object": "chat.completion.chunk", "model": "gpt-4o", "choices": [],
+         "usage": {"prompt_tokens": 12, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 2}}}])";
+    for (const char* provider : {"auto", "openai", "openai_chat"}) {
+        NormalizedUsage u = parse(chunks, provider);
+        EXPECT_EQ(u.format, PayloadFormat::OpenAIChat) << provider;
+        expect_tokens(u, {10, 3, 2, 0, 0});
+        EXPECT_EQ(u.response_id, "chatcmpl-s");
+    }
+    EXPECT_CORE_ERROR(parse(R"([{"id": "chatcmpl-s", "object": "chat.completion.chunk", "usage": null},
+                                {"id": "chatcmpl-s", "object": "chat.completion.chunk"}])"),
+                      ErrorKind::InvalidParameter, "none of the 2 elements of the stream has a usage block");
+}
+
+TEST(PayloadChunks, GeminiStreamUsesTheLastUsageMetadata) {
+    NormalizedUsage u = parse(R"([
+        {"responseId": "g1", "modelVersion": "gemini-2.5-flash", "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 1}},
+        {"responseId": "g1", "modelVersion": "gemini-2.5-flash", "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 30,
+         "thoughtsTokenCount": 5}}])");
+    EXPECT_EQ(u.format, PayloadFormat::Gemini);
+    expect_tokens(u, {9, 35, 0, 0, 5});
+    EXPECT_EQ(u.response_id, "g1");
+}
+
+TEST(PayloadChunks, ResponsesStreamUsesResponseCompleted) {
+    NormalizedUsage u = parse(R"([
+        {"type": "response.created", "response": {"id": "resp_s", "object": "response", "usage": null}},
+        {"type": "response.output_text.delta", "delta": "Hi"},
+        {"type": "response.completed", "response": {"id": "resp_s", "object": "response", "model": "gpt-5",
+         "usage": {"input_tokens": 20, "output_tokens": 4, "output_tokens_details": {"reasoning_tokens": 2}}}}])");
+    EXPECT_EQ(u.format, PayloadFormat::OpenAIResponses);
+    expect_tokens(u, {20, 4, 0, 0, 2});
+    EXPECT_EQ(u.response_id, "resp_s");
+}
+
 // ---- OpenRouter -------------------------------------------------------------------------------------------
 
 TEST(PayloadOpenRouter, CostZeroIsAChargeOfZero) {
