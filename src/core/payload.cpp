@@ -211,7 +211,12 @@ void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrout
         NodeId cost = d.member(usage, "cost");
         if (cost != kNone && d.kind(cost) != Kind::Null) {
             if (d.kind(cost) != Kind::Number) r.fail("usage.cost must be a number, not " + std::string(describe(d, cost)));
-            Decimal value = Decimal::parse_named(d.raw(cost), "usage.cost");
+            Decimal value;
+            try {
+                value = Decimal::parse(d.raw(cost));
+            } catch (const CoreError& e) {  // beyond 38 digits or 36 decimal places: refused, never rounded
+                r.fail("usage.cost is " + shown(d.raw(cost)) + "; " + e.what(), e.hint(), e.kind());
+            }
             if (value.is_negative()) r.fail("usage.cost is " + shown(d.raw(cost)) + "; a charge cannot be negative");
             out.cost = value;
         }

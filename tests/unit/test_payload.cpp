@@ -347,6 +347,8 @@ TEST(PayloadOpenRouter, CacheWritesAndCostForms) {
                      .cost.has_value());
     EXPECT_CORE_ERROR(parse(R"({"id": "gen-4", "usage": {"prompt_tokens": 1, "completion_tokens": 2,
         "cost": -0.1}})"), ErrorKind::InvalidParameter, "usage.cost is -0.1");
+    EXPECT_CORE_ERROR(parse(R"({"id": "gen-4", "usage": {"prompt_tokens": 1, "completion_tokens": 2,
+        "cost": 1e-40}})"), ErrorKind::OutOfRange, "invalid payload: usage.cost is 1e-40; decimal value has more than 36 decimal places");
     EXPECT_CORE_ERROR(parse(R"({"id": "gen-5", "usage": {"prompt_tokens": 1, "completion_tokens": 2,
         "cost": "0.1"}})"), ErrorKind::InvalidParameter, "usage.cost must be a number");
     EXPECT_CORE_ERROR(parse(R"({"id": "gen-6", "usage": {"prompt_tokens": 100, "completion_tokens": 2,
