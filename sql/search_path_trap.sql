@@ -1,0 +1,99 @@
+-- Look-alikes in public are never called: every function of the extension pins search_path to
+-- pg_catalog, pg_temp and qualifies every name, so operators, functions and tables planted in public (put
+-- first on the caller's search_path) cannot hijack what it runs. Each trap raises WARNING "TRAP ...":
+-- the first query shows the traps work; no call of the extension below may print one.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS usage_meter CASCADE;
+CREATE EXTENSION usage_meter;
+RESET client_min_messages;
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+
+CREATE FUNCTION public.trap(what text) RETURNS boolean LANGUAGE plpgsql AS
+$$ BEGIN RAISE WARNING 'TRAP: % was called', what; RETURN true; END $$;
+
+-- Operators with the exact argument types the extension's SQL uses, each delegating to the real one.
+DO $$
+DECLARE
+    o record;
+BEGIN
+    FOR o IN SELECT * FROM (VALUES
+        ('=', 'text', 'text', 'texteq', 'boolean'), ('<>', 'text', 'text', 'textne', 'boolean'),
+        ('=', 'bigint', 'bigint', 'int8eq', 'boolean'), ('+', 'bigint', 'bigint', 'int8pl', 'bigint'),
+        ('=', 'integer', 'integer', 'int4eq', 'boolean'), ('-', 'integer', 'integer', 'int4mi', 'integer'),
+        ('+', 'numeric', 'numeric', 'numeric_add', 'numeric'), ('-', 'numeric', 'numeric', 'numeric_sub', 'numeric'),
+        ('*', 'numeric', 'numeric', 'numeric_mul', 'numeric'), ('<>', 'numeric', 'numeric', 'numeric_ne', 'boolean'),
+        ('=', 'numeric', 'numeric', 'numeric_eq', 'boolean'), ('=', 'date', 'date', 'date_eq', 'boolean'),
+        ('-', 'date', 'integer', 'date_mii', 'date'), ('>=', 'date', 'date', 'date_ge', 'boolean'),
+        ('<=', 'date', 'date', 'date_le', 'boolean'), ('<', 'date', 'date', 'date_lt', 'boolean'),
+        ('<=', 'timestamptz', 'timestamptz', 'timestamptz_le', 'boolean'),
+        ('<', 'timestamptz', 'timestamptz', 'timestamptz_lt', 'boolean'),
+        ('=', 'boolean', 'boolean', 'booleq', 'boolean')) AS v(op, l, r, fn, res)
+    LOOP
+        EXECUTE format('CREATE FUNCTION public.trap_%s(%s, %s) RETURNS %s LANGUAGE plpgsql AS '
+                       '$f$ BEGIN PERFORM public.trap(%L); RETURN pg_catalog.%s($1, $2); END $f$',
+                       o.fn, o.l, o.r, o.res, format('operator %s(%s, %s)', o.op, o.l, o.r), o.fn);
+        EXECUTE format('CREATE OPERATOR public.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = public.trap_%s)',
+                       o.op, o.l, o.r, o.fn);
+    END LOOP;
+END $$;
+-- Functions and aggregates the extension calls, and tables with the names of its own.
+CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql AS
+$$ BEGIN PERFORM public.trap('now()'); RETURN pg_catalog.now(); END $$;
+CREATE FUNCTION public.nextval(regclass) RETURNS bigint LANGUAGE plpgsql AS
+$$ BEGIN PERFORM public.trap('nextval()'); RETURN pg_catalog.nextval($1); END $$;
+CREATE FUNCTION public.format(text, text) RETURNS text LANGUAGE plpgsql AS
+$$ BEGIN PERFORM public.trap('format()'); RETURN pg_catalog.format($1, $2); END $$;
+CREATE FUNCTION public.trap_numeric_sum(numeric, numeric) RETURNS numeric LANGUAGE plpgsql AS
+$$ BEGIN PERFORM public.trap('sum(numeric)'); RETURN COALESCE($1, 0) OPERATOR(pg_catalog.+) $2; END $$;
+CREATE AGGREGATE public.sum(numeric) (SFUNC = public.trap_numeric_sum, STYPE = numeric);
+CREATE FUNCTION public.trap_bigint_sum(numeric, bigint) RETURNS numeric LANGUAGE plpgsql AS
+$$ BEGIN PERFORM public.trap('sum(bigint)'); RETURN COALESCE($1, 0) OPERATOR(pg_catalog.+) $2; END $$;
+CREATE AGGREGATE public.sum(bigint) (SFUNC = public.trap_bigint_sum, STYPE = numeric);
+CREATE FUNCTION public.unnest(usage_meter.events[]) RETURNS SETOF usage_meter.events LANGUAGE plpgsql AS
+$$ BEGIN PERFORM public.trap('unnest()'); RETURN QUERY SELECT * FROM pg_catalog.unnest($1); END $$;
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['tenants', 'prices', 'unit_prices', 'limits', 'events', 'daily_rollup', 'counters',
+                             'daily_usage', 'reader_tenants'] LOOP
+        EXECUTE format('CREATE VIEW public.%I AS SELECT * FROM usage_meter.%I WHERE public.trap(%L)',
+                       t, t, 'table public.' || t);
+    END LOOP;
+END $$;
+
+SET search_path = public, pg_catalog;
+-- The traps work: unqualified names resolve to public first.
+SELECT 'a'::text = 'a'::text AS trapped_equal, count(*) AS trapped_table FROM tenants;
+
+-- No call below prints a TRAP warning.
+SELECT usage_meter.set_tenant('acme', 'Europe/Paris', 10);
+SELECT usage_meter.set_price('m', 1, 2) AS price_id, usage_meter.set_price('m', 3, 4, provider => 'p') AS provider_price;
+SELECT usage_meter.set_unit_price('search', 0.01) AS unit_price_id;
+SELECT usage_meter.set_limit('acme', NULL, 'cost', 'day', 1);
+SELECT usage_meter.set_limit('acme', '*', 'requests', 'month', 100);
+SELECT event_id, cost, billed_cost, duplicate FROM usage_meter.usage_record('acme', 'alice', 'chat', 'm', 1000, 1000,
+       occurred_at => '2026-11-02 10:00Z', idempotency_key => 'k1', metadata => '{"a": 1}');
+SELECT event_id, duplicate FROM usage_meter.usage_record('acme', 'alice', 'chat', 'm', 1000, 1000,
+       occurred_at => '2026-11-02 10:00Z', idempotency_key => 'k1');
+SELECT event_id, cost FROM usage_meter.usage_record('acme', 'bob', 'chat', 'm', 10, 20, provider => 'p',
+       occurred_at => '2026-11-02 11:00Z');
+SELECT event_id, cost FROM usage_meter.usage_record('acme', NULL, 'search', quantity => 3,
+       occurred_at => '2026-11-02 12:00Z');
+INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, occurred_at)
+VALUES ('acme', 'carol', 'chat', 'm', 5, '2026-11-03 10:00Z'), ('beta', 'dan', 'chat', 'm', 7, '2026-11-03 10:00Z');
+SELECT allowed FROM usage_meter.check_limit('acme', 'alice', estimated_cost => 0.5);
+SELECT * FROM usage_meter.period_bounds('acme', '2026-11-02 10:00Z');
+SELECT count(*) AS periods FROM usage_meter.live_usage('acme');
+BEGIN;
+SELECT usage_meter.roll_up(ARRAY(SELECT e FROM usage_meter.events AS e WHERE e.tenant OPERATOR(pg_catalog.=) 'beta'));
+ROLLBACK;
+SELECT tenant, events, status FROM usage_meter.health();
+SELECT usage_meter.remove_limit('acme', '*', 'requests', 'month');
+SELECT * FROM usage_meter.verify();
+RESET search_path;
+SELECT count(*) AS events FROM usage_meter.events;
+
+SET client_min_messages = warning;
+DROP EXTENSION usage_meter CASCADE;
