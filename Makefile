@@ -21,7 +21,7 @@ REGRESS += provider_payloads record_response
 ISOLATION += record_response_race
 
 # -- ledger trust: corrections, repair, retention, roles, dump, upgrade
-REGRESS += roles search_path_trap
+REGRESS += roles search_path_trap corrections
 
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation

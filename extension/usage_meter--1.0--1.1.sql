@@ -183,4 +183,190 @@ CREATE POLICY admin_all ON usage_meter.reader_tenants TO usage_meter_admin USING
 CREATE POLICY reader_own ON usage_meter.reader_tenants FOR SELECT TO usage_meter_reader
     USING (role_name OPERATOR(pg_catalog.=) CURRENT_USER::text);
 
+-- ------------------------------------------------------------------------------------------------------------
+-- Corrections. The ledger stays append-only: a void or a correction adds rows, never changes one.
+--   reversal row:     reverses_event_id = the cancelled event, reason; every figure the event's, negated,
+--                     copied by the ledger trigger (not priced again), counted as -1 request
+--   replacement row:  corrects_event_id = the corrected event, reason; an ordinary event, priced as recorded
+-- ------------------------------------------------------------------------------------------------------------
+ALTER TABLE usage_meter.events
+    ADD COLUMN reverses_event_id bigint,
+    ADD COLUMN corrects_event_id bigint,
+    ADD COLUMN reason text;
+COMMENT ON COLUMN usage_meter.events.reverses_event_id IS 'On a reversal: the event it cancels (figures negated)';
+COMMENT ON COLUMN usage_meter.events.corrects_event_id IS 'On a replacement: the event it corrects';
+COMMENT ON COLUMN usage_meter.events.reason IS 'Why the event was reversed or corrected';
+-- An event is reversed at most once.
+CREATE UNIQUE INDEX events_reversed_once ON usage_meter.events (tenant, reverses_event_id)
+    WHERE reverses_event_id IS NOT NULL;
+
+-- void_event(tenant, event_id, reason) -> the reversal's event_id. Every summary and counter goes back by
+-- exactly that event.
+CREATE FUNCTION usage_meter.void_event(tenant text, event_id bigint, reason text)
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reversal_id bigint;
+BEGIN
+    IF void_event.event_id IS NULL THEN
+        RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- The ledger trigger fills the row from the event (operation included) and checks everything.
+    INSERT INTO usage_meter.events AS e (tenant, operation, reverses_event_id, reason)
+    VALUES (void_event.tenant, '-', void_event.event_id, void_event.reason)
+    RETURNING e.event_id INTO reversal_id;
+    RETURN reversal_id;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.void_event IS 'Cancels one event with a reversing ledger entry that keeps the reason';
+
+-- correct_event(...) -> the reversal and the replacement. The replacement takes every figure given and the
+-- event's own for the rest (user, operation, time, session, latency, success, metadata, model, provider,
+-- token counts, quantity); it is priced like a new record (the price and the tenant's markup in force
+-- now for its occurred_at) unless a cost is given.
+CREATE FUNCTION usage_meter.correct_event(
+    tenant              text,
+    event_id            bigint,
+    reason              text,
+    input_tokens        bigint DEFAULT NULL,
+    output_tokens       bigint DEFAULT NULL,
+    cache_read_tokens   bigint DEFAULT NULL,
+    cache_write_tokens  bigint DEFAULT NULL,
+    reasoning_tokens    bigint DEFAULT NULL,
+    quantity            numeric DEFAULT NULL,
+    cost                numeric DEFAULT NULL,
+    model               text DEFAULT NULL,
+    provider            text DEFAULT NULL,
+    idempotency_key     text DEFAULT NULL,
+    metadata            jsonb DEFAULT NULL,
+    OUT reversal_id bigint, OUT replacement_id bigint, OUT new_cost numeric, OUT new_billed_cost numeric,
+    OUT priced boolean)
+RETURNS record
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o usage_meter.events;
+BEGIN
+    IF correct_event.event_id IS NULL THEN
+        RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    reversal_id := usage_meter.void_event(correct_event.tenant, correct_event.event_id, correct_event.reason);
+    SELECT * INTO STRICT o FROM usage_meter.events AS e
+     WHERE e.tenant OPERATOR(pg_catalog.=) correct_event.tenant
+       AND e.event_id OPERATOR(pg_catalog.=) correct_event.event_id;
+    INSERT INTO usage_meter.events AS e (tenant, user_id, operation, model, provider, input_tokens, output_tokens,
+           cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, occurred_at, idempotency_key,
+           session_id, latency_ms, success, metadata, corrects_event_id, reason)
+    VALUES (o.tenant, o.user_id, o.operation, COALESCE(correct_event.model, o.model),
+            COALESCE(correct_event.provider, o.provider),
+            COALESCE(correct_event.input_tokens, o.input_tokens),
+            COALESCE(correct_event.output_tokens, o.output_tokens),
+            COALESCE(correct_event.cache_read_tokens, o.cache_read_tokens),
+            COALESCE(correct_event.cache_write_tokens, o.cache_write_tokens),
+            COALESCE(correct_event.reasoning_tokens, o.reasoning_tokens),
+            COALESCE(correct_event.quantity, o.quantity), correct_event.cost, o.occurred_at,
+            correct_event.idempotency_key, o.session_id, o.latency_ms, o.success,
+            COALESCE(correct_event.metadata, o.metadata), o.event_id, correct_event.reason)
+    RETURNING e.event_id, e.cost, e.billed_cost, e.priced INTO replacement_id, new_cost, new_billed_cost, priced;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.correct_event IS 'Replaces an event by a reversal plus a new entry, both with the reason';
+
+GRANT EXECUTE ON FUNCTION usage_meter.void_event(text, bigint, text),
+    usage_meter.correct_event(text, bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
+                              text, text, jsonb)
+    TO usage_meter_admin;
+REVOKE ALL ON FUNCTION usage_meter.void_event(text, bigint, text),
+    usage_meter.correct_event(text, bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
+                              text, text, jsonb)
+    FROM PUBLIC;
+
+-- verify() as in 1.0, with a reversal counting as -1 request (error, unpriced event) like in the roll-up.
+CREATE OR REPLACE FUNCTION usage_meter.verify()
+RETURNS TABLE (summary text, tenant text, user_id text, period text, period_start date, operation text,
+               provider text, model text, field text, ledger numeric, recorded numeric, difference numeric)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH ledger_daily AS (
+        SELECT e.tenant, e.user_id, e.day, e.operation, e.provider, e.model,
+               sum(s.sign)::numeric AS requests,
+               COALESCE(sum(s.sign) FILTER (WHERE NOT e.success), 0)::numeric AS errors,
+               COALESCE(sum(s.sign) FILTER (WHERE NOT e.priced), 0)::numeric AS unpriced,
+               sum(e.input_tokens)::numeric AS input_tokens, sum(e.output_tokens)::numeric AS output_tokens,
+               sum(e.cache_read_tokens)::numeric AS cache_read_tokens,
+               sum(e.cache_write_tokens)::numeric AS cache_write_tokens,
+               sum(e.reasoning_tokens)::numeric AS reasoning_tokens,
+               COALESCE(sum(e.quantity), 0) AS quantity, COALESCE(sum(e.cost), 0) AS cost,
+               COALESCE(sum(e.billed_cost), 0) AS billed_cost,
+               COALESCE(sum(e.latency_ms), 0)::numeric AS latency_ms_total
+        FROM usage_meter.events AS e
+        CROSS JOIN LATERAL (SELECT CASE WHEN e.reverses_event_id IS NULL THEN 1 ELSE -1 END AS sign) AS s
+        GROUP BY e.tenant, e.user_id, e.day, e.operation, e.provider, e.model
+    ),
+    daily_diff AS (
+        SELECT 'daily_usage'::text AS summary, COALESCE(l.tenant, d.tenant) AS tenant,
+               COALESCE(l.user_id, d.user_id) AS user_id, 'day'::text AS period,
+               COALESCE(l.day, d.day) AS period_start, COALESCE(l.operation, d.operation) AS operation,
+               COALESCE(l.provider, d.provider) AS provider, COALESCE(l.model, d.model) AS model,
+               v.field, v.ledger, v.recorded
+        FROM ledger_daily AS l
+        FULL JOIN usage_meter.daily_usage AS d
+               ON d.tenant = l.tenant AND d.day = l.day AND d.operation = l.operation
+              AND d.user_id IS NOT DISTINCT FROM l.user_id AND d.provider IS NOT DISTINCT FROM l.provider
+              AND d.model IS NOT DISTINCT FROM l.model
+        CROSS JOIN LATERAL (VALUES
+            ('requests', l.requests, d.requests::numeric), ('errors', l.errors, d.errors::numeric),
+            ('unpriced', l.unpriced, d.unpriced::numeric),
+            ('input_tokens', l.input_tokens, d.input_tokens::numeric),
+            ('output_tokens', l.output_tokens, d.output_tokens::numeric),
+            ('cache_read_tokens', l.cache_read_tokens, d.cache_read_tokens::numeric),
+            ('cache_write_tokens', l.cache_write_tokens, d.cache_write_tokens::numeric),
+            ('reasoning_tokens', l.reasoning_tokens, d.reasoning_tokens::numeric),
+            ('quantity', l.quantity, d.quantity), ('cost', l.cost, d.cost),
+            ('billed_cost', l.billed_cost, d.billed_cost),
+            ('latency_ms_total', l.latency_ms_total, d.latency_ms_total::numeric)) AS v(field, ledger, recorded)
+        WHERE COALESCE(v.ledger, 0) <> COALESCE(v.recorded, 0)
+    ),
+    ledger_counters AS (
+        SELECT l.tenant, s.user_id, s.period, s.period_start,
+               sum(l.requests) AS requests,
+               sum(l.input_tokens + l.output_tokens + l.cache_read_tokens + l.cache_write_tokens) AS tokens,
+               sum(l.cost) AS cost, sum(l.billed_cost) AS billed_cost
+        FROM ledger_daily AS l
+        CROSS JOIN LATERAL (VALUES
+            (l.user_id, 'day', l.day, false),
+            (NULL, 'day', l.day, true),
+            (l.user_id, 'month', (l.day - (EXTRACT(day FROM l.day)::int - 1)), false),
+            (NULL, 'month', (l.day - (EXTRACT(day FROM l.day)::int - 1)), true)) AS s(user_id, period, period_start, total)
+        WHERE s.total OR l.user_id IS NOT NULL
+        GROUP BY l.tenant, s.user_id, s.period, s.period_start
+    ),
+    recorded_counters AS (
+        SELECT c.tenant, c.user_id, c.period, c.period_start,
+               sum(c.requests)::numeric AS requests, sum(c.tokens)::numeric AS tokens,
+               sum(c.cost) AS cost, sum(c.billed_cost) AS billed_cost
+        FROM usage_meter.counters AS c
+        GROUP BY c.tenant, c.user_id, c.period, c.period_start
+    ),
+    counter_diff AS (
+        SELECT 'counters'::text, COALESCE(l.tenant, r.tenant), COALESCE(l.user_id, r.user_id),
+               COALESCE(l.period, r.period), COALESCE(l.period_start, r.period_start),
+               NULL::text, NULL::text, NULL::text, v.field, v.ledger, v.recorded
+        FROM ledger_counters AS l
+        FULL JOIN recorded_counters AS r
+               ON r.tenant = l.tenant AND r.period = l.period AND r.period_start = l.period_start
+              AND r.user_id IS NOT DISTINCT FROM l.user_id
+        CROSS JOIN LATERAL (VALUES
+            ('requests', l.requests, r.requests), ('tokens', l.tokens, r.tokens),
+            ('cost', l.cost, r.cost), ('billed_cost', l.billed_cost, r.billed_cost)) AS v(field, ledger, recorded)
+        WHERE COALESCE(v.ledger, 0) <> COALESCE(v.recorded, 0)
+    )
+    SELECT d.*, COALESCE(d.recorded, 0) - COALESCE(d.ledger, 0) FROM daily_diff AS d
+    UNION ALL
+    SELECT c.*, COALESCE(c.recorded, 0) - COALESCE(c.ledger, 0) FROM counter_diff AS c
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+$$;
+COMMENT ON FUNCTION usage_meter.verify IS 'No rows exactly when every daily summary and live counter equals the ledger';
+
 -- (end of ledger trust)

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "args.h"
+#include "corrections.h"
 #include "key_scan.h"
 #include "module.h"
 #include "spi.h"
@@ -23,10 +24,12 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "utils/typcache.h"
 }
 
 namespace usage_meter::pg {
@@ -208,6 +211,8 @@ UM_FUNCTION(events_prepare) {
     Datum* values = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
     bool* nulls = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
     heap_deform_tuple(tuple, desc, values, nulls);
+    if (event_sign(desc, values, nulls) < 0)  // a reversal: filled from the event it cancels, not priced again
+        return PointerGetDatum(prepare_reversal(trigger->tg_relation, tuple, values, nulls));
     auto value = [&](int c) { return values[att[c] - 1]; };
     auto is_null = [&](int c) { return nulls[att[c] - 1]; };
 
@@ -321,19 +326,20 @@ namespace {
 // One statement rolls up a whole batch of ledger rows (an INSERT, a COPY, or an array passed to roll_up):
 // events are grouped first, then added to this backend's slot of each daily summary and live counter. Rows
 // are written in key order so concurrent bulk loads that share a slot lock rows in the same order.
-// %s is the batch: the trigger's transition table, or the unnested array argument of roll_up().
+// %2$s is the batch: the trigger's transition table, or the unnested array argument of roll_up(); %1$s is
+// what one row counts as a request: 1, or -1 for a reversal (event_sign_sql).
 const char* const kRollupTemplate =
     "WITH batch AS MATERIALIZED ("
     "  SELECT tenant, user_id, day, operation, provider, model,"
-    "         count(*) AS requests, count(*) FILTER (WHERE NOT success) AS errors,"
-    "         count(*) FILTER (WHERE NOT priced) AS unpriced,"
+    "         sum(%1$s)::bigint AS requests, COALESCE(sum(%1$s) FILTER (WHERE NOT success), 0)::bigint AS errors,"
+    "         COALESCE(sum(%1$s) FILTER (WHERE NOT priced), 0)::bigint AS unpriced,"
     "         sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens,"
     "         sum(cache_read_tokens)::bigint AS cache_read_tokens,"
     "         sum(cache_write_tokens)::bigint AS cache_write_tokens,"
     "         sum(reasoning_tokens)::bigint AS reasoning_tokens,"
     "         COALESCE(sum(quantity), 0) AS quantity, COALESCE(sum(cost), 0) AS cost,"
     "         COALESCE(sum(billed_cost), 0) AS billed_cost, COALESCE(sum(latency_ms), 0)::bigint AS latency_ms_total"
-    "    FROM %s"
+    "    FROM %2$s"
     "   GROUP BY tenant, user_id, day, operation, provider, model),"
     " daily AS ("
     "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
@@ -377,9 +383,9 @@ const char* const kRollupOneSql =
     "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
     "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
     "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $21, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     "  ON CONFLICT ON CONSTRAINT daily_rollup_key DO UPDATE SET"
-    "         requests = r.requests + 1, errors = r.errors + excluded.errors,"
+    "         requests = r.requests + excluded.requests, errors = r.errors + excluded.errors,"
     "         unpriced = r.unpriced + excluded.unpriced, input_tokens = r.input_tokens + excluded.input_tokens,"
     "         output_tokens = r.output_tokens + excluded.output_tokens,"
     "         cache_read_tokens = r.cache_read_tokens + excluded.cache_read_tokens,"
@@ -390,20 +396,21 @@ const char* const kRollupOneSql =
     "         latency_ms_total = r.latency_ms_total + excluded.latency_ms_total)"
     " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
     "        billed_cost)"
-    " SELECT $1, v.user_id, v.period, v.period_start, $7, 1, $20, $16, $17"
+    " SELECT $1, v.user_id, v.period, v.period_start, $7, $21, $20, $16, $17"
     "   FROM (VALUES (NULL::text, 'day', $3::date, true), (NULL, 'month', $19::date, true),"
     "                ($2, 'day', $3, false), ($2, 'month', $19, false)) AS v(user_id, period, period_start, total)"
     "  WHERE v.total OR $2 IS NOT NULL"
     " ON CONFLICT ON CONSTRAINT counters_key DO UPDATE SET"
-    "        requests = c.requests + 1, tokens = c.tokens + excluded.tokens,"
+    "        requests = c.requests + excluded.requests, tokens = c.tokens + excluded.tokens,"
     "        cost = c.cost + excluded.cost, billed_cost = c.billed_cost + excluded.billed_cost";
 
-// Rolls up one ledger row, given deformed (values, nulls indexed by attnum - 1). Runs inside SPI.
-void roll_up_one(const Datum* values, const bool* nulls, const int* att) {
+// Rolls up one ledger row, given deformed (values, nulls indexed by attnum - 1); sign is -1 for a reversal.
+// Runs inside SPI.
+void roll_up_one(const Datum* values, const bool* nulls, const int* att, int sign) {
     static SPIPlanPtr plan = nullptr;
-    static const Oid types[20] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID,
+    static const Oid types[21] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID,
                                   INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID,
-                                  NUMERICOID, INT8OID, DATEOID, INT8OID};
+                                  NUMERICOID, INT8OID, DATEOID, INT8OID, INT8OID};
     auto value = [&](int c) { return values[att[c] - 1]; };
     auto is_null = [&](int c) { return nulls[att[c] - 1]; };
     const Datum zero = numeric_from_decimal(Decimal());
@@ -413,21 +420,21 @@ void roll_up_one(const Datum* values, const bool* nulls, const int* att) {
     for (int c : counted) tokens += DatumGetInt64(value(c));
     DateADT day = DatumGetDateADT(value(kDay));
     DateADT month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(day)));
-    Datum args[20] = {value(kTenant), value(kUserId), value(kDay), value(kOperation), value(kProvider),
+    Datum args[21] = {value(kTenant), value(kUserId), value(kDay), value(kOperation), value(kProvider),
                       value(kModel), Int16GetDatum(static_cast<int16>(counter_slot())),
-                      Int64GetDatum(DatumGetBool(value(kSuccess)) ? 0 : 1),
-                      Int64GetDatum(DatumGetBool(value(kPriced)) ? 0 : 1), value(kInputTokens),
+                      Int64GetDatum(DatumGetBool(value(kSuccess)) ? 0 : sign),
+                      Int64GetDatum(DatumGetBool(value(kPriced)) ? 0 : sign), value(kInputTokens),
                       value(kOutputTokens), value(kCacheReadTokens), value(kCacheWriteTokens),
                       value(kReasoningTokens), amount(kQuantity), amount(kCost), amount(kBilledCost),
                       Int64GetDatum(is_null(kLatencyMs) ? 0 : DatumGetInt32(value(kLatencyMs))),
-                      DateADTGetDatum(month), Int64GetDatum(tokens)};
-    char arg_nulls[21];
-    for (int i = 0; i < 20; ++i) arg_nulls[i] = ' ';
-    arg_nulls[20] = '\0';
+                      DateADTGetDatum(month), Int64GetDatum(tokens), Int64GetDatum(sign)};
+    char arg_nulls[22];
+    for (int i = 0; i < 21; ++i) arg_nulls[i] = ' ';
+    arg_nulls[21] = '\0';
     static const int nullable[4][2] = {{1, kUserId}, {4, kProvider}, {5, kModel}, {0, kTenant}};
     for (const auto& n : nullable)
         if (is_null(n[1])) arg_nulls[n[0]] = 'n';
-    execute_plan(kept_plan(&plan, kRollupOneSql, 20, types), args, arg_nulls, false, 0);
+    execute_plan(kept_plan(&plan, kRollupOneSql, 21, types), args, arg_nulls, false, 0);
 }
 
 }  // namespace
@@ -453,18 +460,22 @@ UM_FUNCTION(events_rollup) {
         tuplestore_rescan(rows);
         if (!tuplestore_gettupleslot(rows, true, false, row)) elog(ERROR, "usage_meter: transition row missing");
         slot_getallattrs(row);
-        roll_up_one(row->tts_values, row->tts_isnull, event_attnums(desc));
+        roll_up_one(row->tts_values, row->tts_isnull, event_attnums(desc),
+                    event_sign(desc, row->tts_values, row->tts_isnull));
         ExecDropSingleTupleTableSlot(row);
         SPI_finish();
         return PointerGetDatum(nullptr);
     }
-    static SPIPlanPtr rollup_plan = nullptr;
+    static SPIPlanPtr rollup_plans[2] = {nullptr, nullptr};  // without, with reversals (1.0, 1.1 ledgers)
     static const Oid types[1] = {INT2OID};
     if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
         elog(ERROR, "usage_meter: could not register the transition table");
-    if (rollup_plan == nullptr) kept_plan(&rollup_plan, psprintf(kRollupTemplate, "new_events"), 1, types);
+    TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+    SPIPlanPtr* rollup_plan = &rollup_plans[reversal_attnum(desc) > 0 ? 1 : 0];
+    if (*rollup_plan == nullptr)
+        kept_plan(rollup_plan, psprintf(kRollupTemplate, event_sign_sql(desc), "new_events"), 1, types);
     Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
-    execute_plan(rollup_plan, &slot, " ", false, 0);
+    execute_plan(*rollup_plan, &slot, " ", false, 0);
     SPI_finish();
     return PointerGetDatum(nullptr);
 }
@@ -483,16 +494,22 @@ UM_FUNCTION(roll_up) {
     // The plan is tied to the array type's OID, which changes when the extension is created again.
     static SPIPlanPtr plan = nullptr;
     static Oid plan_type = InvalidOid;
+    static bool plan_reversals = false;
     Oid array_type = get_fn_expr_argtype(fcinfo->flinfo, 0);
     Oid types[2] = {INT2OID, array_type};
+    TupleDesc desc = lookup_rowtype_tupdesc(get_element_type(array_type), -1);
+    const char* sign_sql = event_sign_sql(desc);
+    bool reversals = reversal_attnum(desc) > 0;
+    ReleaseTupleDesc(desc);
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    if (plan != nullptr && plan_type != array_type) {
+    if (plan != nullptr && (plan_type != array_type || plan_reversals != reversals)) {
         SPI_freeplan(plan);
         plan = nullptr;
     }
     if (plan == nullptr) {
-        kept_plan(&plan, psprintf(kRollupTemplate, "pg_catalog.unnest($2) AS new_events"), 2, types);
+        kept_plan(&plan, psprintf(kRollupTemplate, sign_sql, "pg_catalog.unnest($2) AS new_events"), 2, types);
         plan_type = array_type;
+        plan_reversals = reversals;
     }
     Datum args[2] = {Int16GetDatum(static_cast<int16>(counter_slot())), PointerGetDatum(events)};
     execute_plan(plan, args, "  ", false, 0);
