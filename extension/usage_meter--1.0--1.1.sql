@@ -369,4 +369,114 @@ AS $$
 $$;
 COMMENT ON FUNCTION usage_meter.verify IS 'No rows exactly when every daily summary and live counter equals the ledger';
 
+-- ------------------------------------------------------------------------------------------------------------
+-- Repair. rebuild() makes the summaries and counters of a scope equal the ledger again and reports every
+-- field it changed (before = what the summary said, after = the ledger's figure).
+--
+-- Locking: it reads the ledger and the summaries in one snapshot; every recording transaction changes both
+-- together, so their difference in that snapshot is exactly the damage, whatever is in flight. It adds that
+-- difference to rows of slot -1, a slot no recording backend writes (they use 0 .. counter_slots - 1): it
+-- never waits for a recording transaction and none waits for it. Additions commute, so a recording that
+-- commits meanwhile is kept as well. Two rebuilds are serialized by a transaction advisory lock, and the
+-- second computes its difference after the first committed; so rebuild runs in READ COMMITTED only.
+-- ------------------------------------------------------------------------------------------------------------
+-- The body of rebuild(), whose report columns could not share names with its parameters in PL/pgSQL.
+CREATE FUNCTION usage_meter.rebuild_scope(scope_tenant text, scope_since date, scope_until date)
+RETURNS TABLE (summary text, tenant text, user_id text, period text, period_start date, operation text,
+               provider text, model text, field text, before numeric, after numeric)
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'rebuild must run in a READ COMMITTED transaction'
+            USING ERRCODE = 'active_sql_transaction',
+                  HINT = 'In REPEATABLE READ or SERIALIZABLE its snapshot could predate another rebuild''s commit.';
+    END IF;
+    IF scope_since IS NOT NULL AND scope_until IS NOT NULL AND scope_since OPERATOR(pg_catalog.>) scope_until THEN
+        RAISE EXCEPTION 'invalid since: % is after until %', scope_since, scope_until
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('usage_meter.rebuild'));
+    -- One statement, one snapshot: the differences, then the additions that remove them.
+    RETURN QUERY
+    WITH diff AS MATERIALIZED (
+        SELECT v.summary, v.tenant, v.user_id, v.period, v.period_start, v.operation, v.provider, v.model, v.field,
+               COALESCE(v.ledger, 0) OPERATOR(pg_catalog.-) COALESCE(v.recorded, 0) AS delta,
+               v.recorded, v.ledger
+          FROM usage_meter.verify() AS v
+         WHERE (scope_tenant IS NULL OR v.tenant OPERATOR(pg_catalog.=) scope_tenant)
+           AND (scope_until IS NULL OR v.period_start OPERATOR(pg_catalog.<=) scope_until)
+           AND (scope_since IS NULL OR v.period_start OPERATOR(pg_catalog.>=)
+                CASE WHEN v.period OPERATOR(pg_catalog.=) 'month'
+                     THEN pg_catalog.date_trunc('month', scope_since::timestamp)::date ELSE scope_since END)
+    ),
+    daily AS (
+        INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot, requests,
+               errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+               reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)
+        SELECT d.tenant, d.user_id, d.period_start, d.operation, d.provider, d.model, -1,
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'requests'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'errors'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'unpriced'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'input_tokens'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'output_tokens'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'cache_read_tokens'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'cache_write_tokens'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'reasoning_tokens'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'quantity'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'cost'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'billed_cost'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'latency_ms_total'), 0)
+          FROM diff AS d
+         WHERE d.summary OPERATOR(pg_catalog.=) 'daily_usage'
+         GROUP BY d.tenant, d.user_id, d.period_start, d.operation, d.provider, d.model
+        ON CONFLICT ON CONSTRAINT daily_rollup_key DO UPDATE SET
+               requests = r.requests OPERATOR(pg_catalog.+) excluded.requests,
+               errors = r.errors OPERATOR(pg_catalog.+) excluded.errors,
+               unpriced = r.unpriced OPERATOR(pg_catalog.+) excluded.unpriced,
+               input_tokens = r.input_tokens OPERATOR(pg_catalog.+) excluded.input_tokens,
+               output_tokens = r.output_tokens OPERATOR(pg_catalog.+) excluded.output_tokens,
+               cache_read_tokens = r.cache_read_tokens OPERATOR(pg_catalog.+) excluded.cache_read_tokens,
+               cache_write_tokens = r.cache_write_tokens OPERATOR(pg_catalog.+) excluded.cache_write_tokens,
+               reasoning_tokens = r.reasoning_tokens OPERATOR(pg_catalog.+) excluded.reasoning_tokens,
+               quantity = r.quantity OPERATOR(pg_catalog.+) excluded.quantity,
+               cost = r.cost OPERATOR(pg_catalog.+) excluded.cost,
+               billed_cost = r.billed_cost OPERATOR(pg_catalog.+) excluded.billed_cost,
+               latency_ms_total = r.latency_ms_total OPERATOR(pg_catalog.+) excluded.latency_ms_total
+        RETURNING 1
+    ),
+    counters AS (
+        INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,
+               billed_cost)
+        SELECT d.tenant, d.user_id, d.period, d.period_start, -1,
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'requests'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'tokens'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'cost'), 0),
+               COALESCE(pg_catalog.sum(d.delta) FILTER (WHERE d.field OPERATOR(pg_catalog.=) 'billed_cost'), 0)
+          FROM diff AS d
+         WHERE d.summary OPERATOR(pg_catalog.=) 'counters'
+         GROUP BY d.tenant, d.user_id, d.period, d.period_start
+        ON CONFLICT ON CONSTRAINT counters_key DO UPDATE SET
+               requests = c.requests OPERATOR(pg_catalog.+) excluded.requests,
+               tokens = c.tokens OPERATOR(pg_catalog.+) excluded.tokens,
+               cost = c.cost OPERATOR(pg_catalog.+) excluded.cost,
+               billed_cost = c.billed_cost OPERATOR(pg_catalog.+) excluded.billed_cost
+        RETURNING 1
+    )
+    SELECT d.summary, d.tenant, d.user_id, d.period, d.period_start, d.operation, d.provider, d.model, d.field,
+           d.recorded, d.ledger
+      FROM diff AS d  -- daily and counters run to completion whether read or not
+     ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+END
+$$;
+CREATE FUNCTION usage_meter.rebuild(tenant text DEFAULT NULL, since date DEFAULT NULL, until date DEFAULT NULL)
+RETURNS TABLE (summary text, tenant text, user_id text, period text, period_start date, operation text,
+               provider text, model text, field text, before numeric, after numeric)
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM usage_meter.rebuild_scope($1, $2, $3) $$;
+COMMENT ON FUNCTION usage_meter.rebuild IS 'Makes summaries and counters equal the ledger (for a tenant and day range) and reports the changes';
+REVOKE ALL ON FUNCTION usage_meter.rebuild(text, date, date), usage_meter.rebuild_scope(text, date, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION usage_meter.rebuild(text, date, date) TO usage_meter_admin;
+
 -- (end of ledger trust)
