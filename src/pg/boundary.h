@@ -62,7 +62,12 @@ inline void core_or_raise(Fn&& fn) {
 // Time conversions between PostgreSQL (microseconds and days since 2000-01-01) and the core (Unix epoch).
 constexpr int64_t kPgEpochDays = 10957;  // 2000-01-01 - 1970-01-01
 constexpr int64_t kUsecPerSec = 1000000;
-inline int64_t unix_us_from_pg(int64_t pg_us) { return pg_us + kPgEpochDays * 86400 * kUsecPerSec; }
+// Saturates instead of overflowing: the last ~30000 years of PostgreSQL's timestamp range do not fit in
+// microseconds since 1970 (they stay "far in the future", which is what every caller needs to know).
+inline int64_t unix_us_from_pg(int64_t pg_us) {
+    constexpr int64_t offset = kPgEpochDays * 86400 * kUsecPerSec;
+    return pg_us > INT64_MAX - offset ? INT64_MAX : pg_us + offset;
+}
 inline int64_t pg_us_from_unix_seconds(int64_t unix_s) { return (unix_s - kPgEpochDays * 86400) * kUsecPerSec; }
 inline int32_t pg_date_from_civil(const CivilDate& date) {
     return static_cast<int32_t>(days_from_civil(date) - kPgEpochDays);

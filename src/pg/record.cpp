@@ -291,6 +291,12 @@ UM_FUNCTION(events_prepare) {
         if (priced.priced) billed = billed_cost(priced.cost, context.markup_pct);
     });
 
+    // Far-past times exist as timestamps but their day (or its month) may not as a date.
+    const DateADT pg_day = pg_date_from_civil(day);
+    if (!IS_VALID_DATE(pg_day) || !IS_VALID_DATE(pg_date_from_civil(period_start(Period::Month, day))))
+        ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                        errmsg("invalid occurred_at: its day in the tenant's time zone is out of the date range")));
+
     const bool from_table = priced.source == CostSource::PriceTable;
     int columns[16];
     Datum replacements[16];
@@ -312,7 +318,7 @@ UM_FUNCTION(events_prepare) {
     bool unit_priced = from_table && need_unit_price && context.has_unit_price;
     set(kUnitPriceId, unit_priced ? Int64GetDatum(context.unit_price_id) : 0, !unit_priced);
     set(kMarkupPct, numeric_from_decimal(context.markup_pct), false);
-    set(kDay, DateADTGetDatum(pg_date_from_civil(day)), false);
+    set(kDay, DateADTGetDatum(pg_day), false);
     set(kRecordedAt, TimestampTzGetDatum(now), false);
     if (is_null(kMetadata)) set(kMetadata, DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")), false);
 
