@@ -1,0 +1,60 @@
+# pg_dump and restore: a database with prices, unit prices, tenants, limits, reader bindings, events
+# (with idempotency keys, voids and corrections), summaries and counters is dumped with pg_dump and restored
+# into a new database the supported way (triggers off: session_replication_role = replica, see
+# docs/trust.md). The restored database has the same rows in every table, the same totals, an empty
+# verify(), and keeps working: the event id sequence continues, old idempotency keys are still duplicates,
+# restored events can be voided. Bounded: a few seconds.
+
+dump_restore_test() {
+    local src=usage_meter_dump_src dst=usage_meter_dump_dst dump="$UM_ROOT/build/dump_restore.dump"
+    local fingerprint="$UM_ROOT/tests/stages/fingerprint.sql" cols='e.*' q="psql -X -q -At -v ON_ERROR_STOP=1"
+    $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" \
+        -c "DROP DATABASE IF EXISTS $dst" -c "CREATE DATABASE $src" -c "CREATE DATABASE $dst" || return 1
+    $q -d "$src" >/dev/null <<'SQL' || return 1
+CREATE EXTENSION usage_meter;
+SELECT usage_meter.set_price('m', 1, 2), usage_meter.set_price('m', 3, 4, effective_from => '2026-11-10'),
+       usage_meter.set_price('m', 0.5, 1, 0.1, 1.25, provider => 'p'), usage_meter.set_unit_price('search', 0.01);
+SELECT usage_meter.set_tenant('acme', 'Europe/Paris', 10), usage_meter.set_tenant('globex', 'America/New_York');
+SELECT usage_meter.set_limit('acme', NULL, 'cost', 'month', 100), usage_meter.set_limit('acme', '*', 'tokens', 'day', 1e6);
+INSERT INTO usage_meter.reader_tenants (tenant, role_name) VALUES ('acme', 'acme_dashboard');
+SELECT usage_meter.usage_record(t, 'user' || (i % 5), CASE WHEN i % 7 = 0 THEN 'search' ELSE 'chat' END, 'm',
+                                i * 10, i, i % 3, 0, 0, CASE WHEN i % 7 = 0 THEN i END, NULL,
+                                CASE WHEN i % 2 = 0 THEN 'p' END, '2026-10-01 00:00Z'::timestamptz + i * interval '3 hours',
+                                'key-' || i, NULL, i, i % 11 <> 0)
+  FROM generate_series(1, 300) AS i, unnest(ARRAY['acme', 'globex']) AS t;
+SELECT usage_meter.void_event('acme', 5, 'test traffic');
+SELECT usage_meter.correct_event('globex', (SELECT max(event_id) FROM usage_meter.events WHERE tenant = 'globex'),
+                                 'provider bill', input_tokens => 1);
+SQL
+    $q -d "$src" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/dump_src.txt" || return 1
+    pg_dump -Fc -d "$src" -f "$dump" || return 1
+    PGOPTIONS='-c session_replication_role=replica' pg_restore -d "$dst" --exit-on-error "$dump" || return 1
+    $q -d "$dst" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/dump_dst.txt" || return 1
+    cat "$UM_ROOT/build/dump_dst.txt"
+    local ok=0
+    diff "$UM_ROOT/build/dump_src.txt" "$UM_ROOT/build/dump_dst.txt" || { echo "restored database differs"; ok=1; }
+    grep -q "^verify() differences: 0$" "$UM_ROOT/build/dump_dst.txt" || ok=1
+    grep -q "^events 6" "$UM_ROOT/build/dump_dst.txt" || { echo "expected 600+ events"; ok=1; }
+    # The restored database keeps working.
+    $q -d "$dst" >"$UM_ROOT/build/dump_after.txt" <<'SQL' || ok=1
+SELECT 'new event id above every restored one: ' || (r.event_id > (SELECT max(event_id) FROM usage_meter.events
+                                                                  WHERE event_id <> r.event_id))
+  FROM usage_meter.usage_record('acme', 'user1', 'chat', 'm', 10, 10) AS r;
+SELECT 'old key is a duplicate: ' || duplicate FROM usage_meter.usage_record('acme', 'user1', 'chat', 'm', 10, 1,
+                                                                            idempotency_key => 'key-1');
+SELECT 'restored event voided: ' || (usage_meter.void_event('acme', (SELECT min(event_id) FROM usage_meter.events
+                                                                     WHERE tenant = 'acme' AND event_id > 5), 'after restore') IS NOT NULL);
+SELECT 'verify() differences after: ' || count(*) FROM usage_meter.verify();
+SELECT 'reader binding kept: ' || count(*) FROM usage_meter.reader_tenants WHERE role_name = 'acme_dashboard';
+SQL
+    cat "$UM_ROOT/build/dump_after.txt"
+    grep -q "above every restored one: true" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "old key is a duplicate: true" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "restored event voided: true" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "verify() differences after: 0" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "reader binding kept: 1" "$UM_ROOT/build/dump_after.txt" || ok=1
+    $q -d postgres -c "DROP DATABASE $src" -c "DROP DATABASE $dst"
+    return $ok
+}
+
+stage "pg_dump and restore: same rows, same totals, verify() empty, and recording continues" dump_restore_test

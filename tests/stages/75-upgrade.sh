@@ -1,0 +1,76 @@
+# Upgrade: install the first released version (CREATE EXTENSION usage_meter VERSION '1.0'), record usage with
+# it (through the current usage_meter.so, which serves 1.0 databases too), then ALTER EXTENSION usage_meter
+# UPDATE. Checks: the version is the default one; every row recorded before is unchanged; verify() is empty
+# and rebuild() finds nothing to repair; and the new behaviour works on old data: an old idempotency key is
+# still a duplicate, an event recorded under 1.0 can be voided, roles and row-level security are in place.
+# Bounded: a few seconds.
+
+upgrade_test() {
+    local db=usage_meter_upgrade fingerprint="$UM_ROOT/tests/stages/fingerprint.sql" q="psql -X -q -At -v ON_ERROR_STOP=1"
+    # The ledger columns 1.0 had: compared before and after the update.
+    local cols='e.event_id, e.tenant, e.user_id, e.operation, e.model, e.provider, e.input_tokens, e.output_tokens,
+                e.cache_read_tokens, e.cache_write_tokens, e.reasoning_tokens, e.quantity, e.cost, e.billed_cost,
+                e.priced, e.cost_source, e.price_id, e.unit_price_id, e.markup_pct, e.occurred_at, e.day,
+                e.recorded_at, e.idempotency_key, e.session_id, e.latency_ms, e.success, e.metadata'
+    $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" || return 1
+    $q -d "$db" >"$UM_ROOT/build/upgrade_before.txt" <<'SQL' || return 1
+CREATE EXTENSION usage_meter VERSION '1.0';
+SELECT 'installed ' || extversion FROM pg_extension WHERE extname = 'usage_meter';
+\o /dev/null
+SELECT usage_meter.set_price('m', 1, 2), usage_meter.set_unit_price('search', 0.01);
+SELECT usage_meter.set_tenant('acme', 'Europe/Paris', 10), usage_meter.set_limit('acme', NULL, 'cost', 'month', 100);
+SELECT count(*) FROM (
+    SELECT usage_meter.usage_record('acme', 'user' || (i % 3), CASE WHEN i % 5 = 0 THEN 'search' ELSE 'chat' END, 'm',
+                                    i, i, quantity => CASE WHEN i % 5 = 0 THEN i END,
+                                    occurred_at => '2026-10-15 00:00Z'::timestamptz + i * interval '5 hours',
+                                    idempotency_key => 'old-' || i, success => i % 7 <> 0)
+      FROM generate_series(1, 100) AS i) AS r;
+\o
+-- COPY into the ledger, the bulk path, also works on 1.0.
+COPY usage_meter.events (tenant, user_id, operation, model, input_tokens, occurred_at) FROM stdin;
+acme	bulk	chat	m	5	2026-11-01 10:00:00+00
+acme	bulk	chat	m	6	2026-11-02 10:00:00+00
+\.
+SELECT 'verify() under 1.0: ' || count(*) FROM usage_meter.verify();
+SQL
+    $q -d "$db" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/upgrade_fp_before.txt" || return 1
+    $q -d "$db" -c "ALTER EXTENSION usage_meter UPDATE" || return 1
+    $q -d "$db" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/upgrade_fp_after.txt" || return 1
+    $q -d "$db" >"$UM_ROOT/build/upgrade_after.txt" <<'SQL' || return 1
+SELECT 'updated to ' || extversion || ' (default ' || default_version || ')'
+  FROM pg_extension JOIN pg_available_extensions ON name = extname WHERE extname = 'usage_meter';
+SELECT 'rebuild() changes: ' || count(*) FROM usage_meter.rebuild();
+SELECT 'old key is a duplicate: ' || duplicate
+  FROM usage_meter.usage_record('acme', 'user1', 'chat', 'm', 1, 1, idempotency_key => 'old-1');
+SELECT 'new event recorded: ' || NOT duplicate FROM usage_meter.usage_record('acme', 'user1', 'chat', 'm', 1, 1);
+SELECT 'old event voided: ' || (usage_meter.void_event('acme', 2, 'after the upgrade') IS NOT NULL);
+SELECT 'old event corrected: ' || (replacement_id IS NOT NULL)
+  FROM usage_meter.correct_event('acme', 3, 'after the upgrade', input_tokens => 1000);
+SELECT 'verify() after: ' || count(*) FROM usage_meter.verify();
+SELECT 'roles: ' || string_agg(rolname, ' ' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'usage\_meter\_%';
+SELECT 'row-level security on events: ' || relrowsecurity FROM pg_class WHERE oid = 'usage_meter.events'::regclass;
+SELECT 'usage_record runs as owner: ' || prosecdef FROM pg_proc WHERE oid = 'usage_meter.usage_record'::regproc;
+SQL
+    cat "$UM_ROOT/build/upgrade_before.txt" "$UM_ROOT/build/upgrade_after.txt"
+    local ok=0
+    diff "$UM_ROOT/build/upgrade_fp_before.txt" "$UM_ROOT/build/upgrade_fp_after.txt" ||
+        { echo "the update changed recorded data"; ok=1; }
+    grep -q "^installed 1.0$" "$UM_ROOT/build/upgrade_before.txt" &&
+        grep -q "^verify() under 1.0: 0$" "$UM_ROOT/build/upgrade_before.txt" &&
+        grep -q "^verify() differences: 0$" "$UM_ROOT/build/upgrade_fp_after.txt" &&
+        grep -q "^events 102 " "$UM_ROOT/build/upgrade_fp_after.txt" &&
+        grep -q "^updated to 1.1 (default 1.1)$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^rebuild() changes: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^old key is a duplicate: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^new event recorded: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^old event voided: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^old event corrected: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^verify() after: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^roles: usage_meter_admin usage_meter_reader usage_meter_writer$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^row-level security on events: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^usage_record runs as owner: true$" "$UM_ROOT/build/upgrade_after.txt" || ok=1
+    $q -d postgres -c "DROP DATABASE $db"
+    return $ok
+}
+
+stage "upgrade: 1.0 with data, ALTER EXTENSION UPDATE, data unchanged and new behaviour on old data" upgrade_test
