@@ -479,4 +479,28 @@ COMMENT ON FUNCTION usage_meter.rebuild IS 'Makes summaries and counters equal t
 REVOKE ALL ON FUNCTION usage_meter.rebuild(text, date, date), usage_meter.rebuild_scope(text, date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION usage_meter.rebuild(text, date, date) TO usage_meter_admin;
 
+-- ------------------------------------------------------------------------------------------------------------
+-- Grants for every function of the schema, those of the other areas included (this section runs last): the
+-- admin may call everything but the internals; the writer also gets the reservation and provider-payload
+-- recording functions. A function a writer calls must be SECURITY DEFINER (the writer has no table rights).
+-- ------------------------------------------------------------------------------------------------------------
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA usage_meter TO usage_meter_admin;
+REVOKE EXECUTE ON FUNCTION usage_meter.events_prepare(), usage_meter.events_rollup(),
+    usage_meter.events_append_only(), usage_meter.roll_up(usage_meter.events[]),
+    usage_meter.rebuild_scope(text, date, date)
+    FROM usage_meter_admin;
+DO $grants$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc AS p
+              WHERE p.pronamespace OPERATOR(pg_catalog.=) 'usage_meter'::regnamespace
+                AND (p.proname OPERATOR(pg_catalog.~) 'reserv'
+                     OR p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['record_response', 'normalize_usage']::name[]))
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO usage_meter_writer', f);
+    END LOOP;
+END
+$grants$;
+
 -- (end of ledger trust)

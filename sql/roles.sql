@@ -51,6 +51,8 @@ SELECT usage_meter.set_price('m', 0, 0);
 SELECT usage_meter.set_limit('acme', NULL, 'requests', 'day', 1000000);
 SELECT usage_meter.roll_up(ARRAY[]::usage_meter.events[]);
 INSERT INTO usage_meter.reader_tenants (tenant, role_name) VALUES ('globex', 'um_test_writer');
+SELECT usage_meter.void_event('acme', 1, 'writer tries');
+SELECT * FROM usage_meter.rebuild();
 RESET SESSION AUTHORIZATION;
 
 -- The reader bound to acme sees acme's rows only, in every table and through the view and verify().
@@ -77,6 +79,8 @@ SELECT * FROM usage_meter.usage_record('acme', 'alice', 'chat');
 SELECT * FROM usage_meter.check_limit('globex');
 UPDATE usage_meter.tenants SET markup_pct = 0;
 DELETE FROM usage_meter.events;
+SELECT usage_meter.void_event('acme', 1, 'reader tries');
+SELECT * FROM usage_meter.rebuild('acme');
 RESET SESSION AUTHORIZATION;
 
 -- A reader bound to no tenant sees nothing.
@@ -89,6 +93,13 @@ RESET SESSION AUTHORIZATION;
 -- The admin sees everything, and unbinding the reader takes acme away from it.
 SET SESSION AUTHORIZATION um_test_admin;
 SELECT tenant, count(*) FROM usage_meter.events GROUP BY tenant ORDER BY tenant;
+-- ... corrects and repairs, but cannot write the ledger or the summaries itself.
+SELECT usage_meter.void_event('globex', 2, 'admin voids') AS reversal_id;
+SELECT replacement_id IS NOT NULL AS corrected FROM usage_meter.correct_event('acme', 1, 'admin corrects', input_tokens => 10);
+SELECT * FROM usage_meter.rebuild();
+INSERT INTO usage_meter.events (tenant, operation) VALUES ('acme', 'chat');
+UPDATE usage_meter.daily_rollup SET requests = 0;
+SELECT usage_meter.roll_up(ARRAY[]::usage_meter.events[]);
 DELETE FROM usage_meter.reader_tenants WHERE role_name = 'um_test_reader';
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION um_test_reader;
