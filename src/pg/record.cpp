@@ -211,6 +211,13 @@ UM_FUNCTION(events_prepare) {
     Datum* values = static_cast<Datum*>(palloc(desc->natts * sizeof(Datum)));
     bool* nulls = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
     heap_deform_tuple(tuple, desc, values, nulls);
+    // A row that arrives already prepared (day and markup filled, as only this trigger fills them, and recorded
+    // before this transaction) is a restored one, e.g. pg_dump's COPY: kept as it was recorded, and not rolled
+    // up again (events_rollup rolls up only rows recorded in this transaction). Only the owner can write the
+    // ledger directly.
+    if (!nulls[att[kDay] - 1] && !nulls[att[kMarkupPct] - 1] && !nulls[att[kRecordedAt] - 1] &&
+        DatumGetTimestampTz(values[att[kRecordedAt] - 1]) < GetCurrentTransactionStartTimestamp())
+        return PointerGetDatum(tuple);
     if (event_sign(desc, values, nulls) < 0)  // a reversal: filled from the event it cancels, not priced again
         return PointerGetDatum(prepare_reversal(trigger->tg_relation, tuple, values, nulls));
     auto value = [&](int c) { return values[att[c] - 1]; };
@@ -333,7 +340,8 @@ namespace {
 // events are grouped first, then added to this backend's slot of each daily summary and live counter. Rows
 // are written in key order so concurrent bulk loads that share a slot lock rows in the same order.
 // %2$s is the batch: the trigger's transition table, or the unnested array argument of roll_up(); %1$s is
-// what one row counts as a request: 1, or -1 for a reversal (event_sign_sql).
+// what one row counts as a request: 1, or -1 for a reversal (event_sign_sql); %3$s selects the rows to roll
+// up (the trigger's: those prepared by this statement, not restored ones).
 const char* const kRollupTemplate =
     "WITH batch AS MATERIALIZED ("
     "  SELECT tenant, user_id, day, operation, provider, model,"
@@ -345,7 +353,7 @@ const char* const kRollupTemplate =
     "         sum(reasoning_tokens)::bigint AS reasoning_tokens,"
     "         COALESCE(sum(quantity), 0) AS quantity, COALESCE(sum(cost), 0) AS cost,"
     "         COALESCE(sum(billed_cost), 0) AS billed_cost, COALESCE(sum(latency_ms), 0)::bigint AS latency_ms_total"
-    "    FROM %2$s"
+    "    FROM %2$s %3$s"
     "   GROUP BY tenant, user_id, day, operation, provider, model),"
     " daily AS ("
     "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
@@ -466,8 +474,10 @@ UM_FUNCTION(events_rollup) {
         tuplestore_rescan(rows);
         if (!tuplestore_gettupleslot(rows, true, false, row)) elog(ERROR, "usage_meter: transition row missing");
         slot_getallattrs(row);
-        roll_up_one(row->tts_values, row->tts_isnull, event_attnums(desc),
-                    event_sign(desc, row->tts_values, row->tts_isnull));
+        const int* att = event_attnums(desc);
+        // A restored row (events_prepare kept its earlier recorded_at) came with its summaries: not rolled up again.
+        if (DatumGetTimestampTz(row->tts_values[att[kRecordedAt] - 1]) >= GetCurrentTransactionStartTimestamp())
+            roll_up_one(row->tts_values, row->tts_isnull, att, event_sign(desc, row->tts_values, row->tts_isnull));
         ExecDropSingleTupleTableSlot(row);
         SPI_finish();
         return PointerGetDatum(nullptr);
@@ -479,7 +489,8 @@ UM_FUNCTION(events_rollup) {
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
     SPIPlanPtr* rollup_plan = &rollup_plans[reversal_attnum(desc) > 0 ? 1 : 0];
     if (*rollup_plan == nullptr)
-        kept_plan(rollup_plan, psprintf(kRollupTemplate, event_sign_sql(desc), "new_events"), 1, types);
+        kept_plan(rollup_plan, psprintf(kRollupTemplate, event_sign_sql(desc), "new_events",
+                                            "WHERE recorded_at >= pg_catalog.now()"), 1, types);
     Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
     execute_plan(*rollup_plan, &slot, " ", false, 0);
     SPI_finish();
@@ -513,7 +524,7 @@ UM_FUNCTION(roll_up) {
         plan = nullptr;
     }
     if (plan == nullptr) {
-        kept_plan(&plan, psprintf(kRollupTemplate, sign_sql, "pg_catalog.unnest($2) AS new_events"), 2, types);
+        kept_plan(&plan, psprintf(kRollupTemplate, sign_sql, "pg_catalog.unnest($2) AS new_events", ""), 2, types);
         plan_type = array_type;
         plan_reversals = reversals;
     }

@@ -1,12 +1,14 @@
 # pg_dump and restore: a database with prices, unit prices, tenants, limits, reader bindings, events
 # (with idempotency keys, voids and corrections), summaries and counters is dumped with pg_dump and restored
-# into a new database the supported way (triggers off: session_replication_role = replica, see
-# docs/trust.md). The restored database has the same rows in every table, the same totals, an empty
-# verify(), and keeps working: the event id sequence continues, old idempotency keys are still duplicates,
-# restored events can be voided. Bounded: a few seconds.
+# into new databases three ways: plain pg_restore of a custom-format dump, psql of a plain SQL dump (both with
+# the ledger triggers on: they keep restored rows as dumped and do not roll them up again), and pg_restore with
+# the triggers off (session_replication_role = replica). Each restored database has the same rows in every
+# table, the same totals, an empty verify(), and keeps working: the event id sequence continues, old
+# idempotency keys are still duplicates, restored events can be voided. Bounded: a few seconds.
 
 dump_restore_test() {
     local src=usage_meter_dump_src dst=usage_meter_dump_dst dump="$UM_ROOT/build/dump_restore.dump"
+    local plain="$UM_ROOT/build/dump_restore.sql" ok=0 method
     local fingerprint="$UM_ROOT/tests/stages/fingerprint.sql" cols='e.*' q="psql -X -q -At -v ON_ERROR_STOP=1"
     $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" \
         -c "DROP DATABASE IF EXISTS $dst" -c "CREATE DATABASE $src" -c "CREATE DATABASE $dst" || return 1
@@ -27,11 +29,26 @@ SELECT usage_meter.correct_event('globex', (SELECT max(event_id) FROM usage_mete
                                  'provider bill', input_tokens => 1);
 SQL
     $q -d "$src" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/dump_src.txt" || return 1
+    cat "$UM_ROOT/build/dump_src.txt"
     pg_dump -Fc -d "$src" -f "$dump" || return 1
-    PGOPTIONS='-c session_replication_role=replica' pg_restore -d "$dst" --exit-on-error "$dump" || return 1
+    pg_dump -Fp -d "$src" -f "$plain" || return 1
+    for method in pg_restore psql replica; do
+        $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $dst" -c "CREATE DATABASE $dst"
+        case $method in
+            pg_restore) pg_restore -d "$dst" --exit-on-error "$dump" || return 1 ;;
+            psql) $q -d "$dst" -f "$plain" >/dev/null || return 1 ;;
+            replica) PGOPTIONS='-c session_replication_role=replica' pg_restore -d "$dst" --exit-on-error "$dump" || return 1 ;;
+        esac
+        echo "-- restored with $method"
+        dump_restore_check "$dst" || ok=1
+    done
+    $q -d postgres -c "DROP DATABASE $src" -c "DROP DATABASE $dst"
+    return $ok
+}
+
+dump_restore_check() {  # dump_restore_check DB: compares DB with the source and checks it keeps working
+    local dst=$1 ok=0 fingerprint="$UM_ROOT/tests/stages/fingerprint.sql" cols='e.*' q="psql -X -q -At -v ON_ERROR_STOP=1"
     $q -d "$dst" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/dump_dst.txt" || return 1
-    cat "$UM_ROOT/build/dump_dst.txt"
-    local ok=0
     diff "$UM_ROOT/build/dump_src.txt" "$UM_ROOT/build/dump_dst.txt" || { echo "restored database differs"; ok=1; }
     grep -q "^verify() differences: 0$" "$UM_ROOT/build/dump_dst.txt" || ok=1
     grep -q "^events 6" "$UM_ROOT/build/dump_dst.txt" || { echo "expected 600+ events"; ok=1; }
@@ -53,7 +70,6 @@ SQL
         grep -q "restored event voided: true" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "verify() differences after: 0" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "reader binding kept: 1" "$UM_ROOT/build/dump_after.txt" || ok=1
-    $q -d postgres -c "DROP DATABASE $src" -c "DROP DATABASE $dst"
     return $ok
 }
 
