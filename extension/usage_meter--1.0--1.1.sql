@@ -90,7 +90,7 @@ DECLARE
     r text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['usage_meter_writer', 'usage_meter_reader', 'usage_meter_admin'] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
             BEGIN
                 EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
             EXCEPTION WHEN duplicate_object THEN
