@@ -91,6 +91,11 @@ SELECT usage_meter.roll_up(ARRAY(SELECT e FROM usage_meter.events AS e WHERE e.t
 ROLLBACK;
 SELECT tenant, events, status FROM usage_meter.health();
 SELECT usage_meter.remove_limit('acme', '*', 'requests', 'month');
+SELECT usage_meter.void_event('acme', 3, 'trap test') AS reversal_id;
+SELECT reversal_id, replacement_id, new_cost FROM usage_meter.correct_event('acme', 1, 'trap test', input_tokens => 7);
+UPDATE usage_meter.counters SET requests = requests OPERATOR(pg_catalog.+) 1
+ WHERE tenant OPERATOR(pg_catalog.=) 'beta' AND user_id IS NULL AND period OPERATOR(pg_catalog.=) 'day';
+SELECT summary, tenant, field, before, after FROM usage_meter.rebuild();
 SELECT * FROM usage_meter.verify();
 RESET search_path;
 SELECT count(*) AS events FROM usage_meter.events;
