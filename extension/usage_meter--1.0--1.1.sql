@@ -219,7 +219,7 @@ BEGIN
     RETURN reversal_id;
 END
 $$;
-COMMENT ON FUNCTION usage_meter.void_event IS 'Cancels one event with a reversing ledger entry that keeps the reason';
+COMMENT ON FUNCTION usage_meter.void_event(text, bigint, text) IS 'Cancels one event with a reversing ledger entry that keeps the reason';
 
 -- correct_event(...) -> the reversal and the replacement. The replacement takes every figure given and the
 -- event's own for the rest (user, operation, time, session, latency, success, metadata, model, provider,
@@ -271,7 +271,8 @@ BEGIN
     RETURNING e.event_id, e.cost, e.billed_cost, e.priced INTO replacement_id, new_cost, new_billed_cost, priced;
 END
 $$;
-COMMENT ON FUNCTION usage_meter.correct_event IS 'Replaces an event by a reversal plus a new entry, both with the reason';
+COMMENT ON FUNCTION usage_meter.correct_event(text, bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
+                                              text, text, jsonb) IS 'Replaces an event by a reversal plus a new entry, both with the reason';
 
 GRANT EXECUTE ON FUNCTION usage_meter.void_event(text, bigint, text),
     usage_meter.correct_event(text, bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
@@ -281,6 +282,82 @@ REVOKE ALL ON FUNCTION usage_meter.void_event(text, bigint, text),
     usage_meter.correct_event(text, bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
                               text, text, jsonb)
     FROM PUBLIC;
+
+-- The issue's contract forms, by event_id alone: event ids come from one sequence, so an id names one event of one
+-- tenant. Finding its tenant reads the ledger's primary-key index without its leading column (a full index scan,
+-- fine for an occasional correction); callers who know the tenant should use the forms above, one key lookup.
+CREATE FUNCTION usage_meter.void_event(event_id bigint, reason text)
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owner text;
+BEGIN
+    IF void_event.event_id IS NULL THEN
+        RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT e.tenant INTO owner FROM usage_meter.events AS e
+     WHERE e.event_id OPERATOR(pg_catalog.=) void_event.event_id;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'event_id % is not in the ledger', void_event.event_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN usage_meter.void_event(owner, void_event.event_id, void_event.reason);
+END
+$$;
+COMMENT ON FUNCTION usage_meter.void_event(bigint, text) IS
+    'Cancels one event, found by its id alone, with a reversing ledger entry that keeps the reason';
+
+CREATE FUNCTION usage_meter.correct_event(
+    event_id            bigint,
+    reason              text,
+    input_tokens        bigint DEFAULT NULL,
+    output_tokens       bigint DEFAULT NULL,
+    cache_read_tokens   bigint DEFAULT NULL,
+    cache_write_tokens  bigint DEFAULT NULL,
+    reasoning_tokens    bigint DEFAULT NULL,
+    quantity            numeric DEFAULT NULL,
+    cost                numeric DEFAULT NULL,
+    model               text DEFAULT NULL,
+    provider            text DEFAULT NULL,
+    idempotency_key     text DEFAULT NULL,
+    metadata            jsonb DEFAULT NULL,
+    OUT reversal_id bigint, OUT replacement_id bigint, OUT new_cost numeric, OUT new_billed_cost numeric,
+    OUT priced boolean)
+RETURNS record
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owner text;
+BEGIN
+    IF correct_event.event_id IS NULL THEN
+        RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT e.tenant INTO owner FROM usage_meter.events AS e
+     WHERE e.event_id OPERATOR(pg_catalog.=) correct_event.event_id;
+    IF owner IS NULL THEN
+        RAISE EXCEPTION 'event_id % is not in the ledger', correct_event.event_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO reversal_id, replacement_id, new_cost, new_billed_cost, priced
+      FROM usage_meter.correct_event(owner, correct_event.event_id, correct_event.reason,
+               correct_event.input_tokens, correct_event.output_tokens, correct_event.cache_read_tokens,
+               correct_event.cache_write_tokens, correct_event.reasoning_tokens, correct_event.quantity,
+               correct_event.cost, correct_event.model, correct_event.provider, correct_event.idempotency_key,
+               correct_event.metadata);
+END
+$$;
+COMMENT ON FUNCTION usage_meter.correct_event(bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric,
+                                              text, text, text, jsonb) IS
+    'Replaces an event, found by its id alone, by a reversal plus a new entry, both with the reason';
+REVOKE ALL ON FUNCTION usage_meter.void_event(bigint, text),
+    usage_meter.correct_event(bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text, text,
+                              text, jsonb)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION usage_meter.void_event(bigint, text),
+    usage_meter.correct_event(bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text, text,
+                              text, jsonb)
+    TO usage_meter_admin;
 
 -- verify() as in 1.0, with a reversal counting as -1 request (error, unpriced event) like in the roll-up.
 CREATE OR REPLACE FUNCTION usage_meter.verify()

@@ -118,3 +118,17 @@ SELECT count(*) AS live_events, sum(cost) AS cost FROM usage_meter.events AS e
  WHERE e.reverses_event_id IS NULL
    AND NOT EXISTS (SELECT 1 FROM usage_meter.events AS r WHERE r.tenant = e.tenant AND r.reverses_event_id = e.event_id);
 SELECT * FROM usage_meter.verify();
+
+-- The contract's forms by event_id alone find the event's tenant themselves.
+SELECT event_id AS lone_id FROM usage_meter.usage_record('globex', 'gina', 'chat', 'm', 7, 8,
+       occurred_at => '2026-11-08 10:00Z') \gset
+SELECT usage_meter.void_event(:lone_id, 'voided by id') IS NOT NULL AS voided;
+SELECT tenant, user_id, input_tokens, output_tokens, reason FROM usage_meter.events WHERE reverses_event_id = :lone_id;
+SELECT event_id AS lone2_id FROM usage_meter.usage_record('globex', 'gina', 'chat', 'm', 7, 8,
+       occurred_at => '2026-11-08 11:00Z') \gset
+SELECT replacement_id AS lone2_replacement FROM usage_meter.correct_event(:lone2_id, 'by id', input_tokens => 70) \gset
+SELECT tenant, user_id, input_tokens, output_tokens, corrects_event_id = :lone2_id AS corrects, reason
+  FROM usage_meter.events WHERE event_id = :lone2_replacement;
+SELECT usage_meter.void_event(987654321, 'no such event');
+SELECT usage_meter.void_event(NULL::bigint, 'x');
+SELECT * FROM usage_meter.verify();
