@@ -14,6 +14,84 @@
 -- limits: reservations, hierarchy, soft limits and alerts
 -- ============================================================================================================
 
+------------------------------------------------------------------------------------------------------------
+-- Reservations: reserve() holds an estimate against every hard limit that covers a request; usage_record(...,
+-- reservation_id) settles it, release() gives it back; a hold past expires_at stops counting by itself.
+-- The primary key leads with reservation_id, so release(id) finds a row by id alone; it includes the tenant.
+------------------------------------------------------------------------------------------------------------
+CREATE SEQUENCE usage_meter.reservation_id_seq;
+CREATE TABLE usage_meter.reservations (
+    reservation_id    bigint NOT NULL DEFAULT pg_catalog.nextval('usage_meter.reservation_id_seq'),
+    tenant            text NOT NULL,
+    user_id           text,                  -- NULL: a reservation against the tenant's own limits only
+    estimated_cost    numeric NOT NULL CHECK (estimated_cost >= 0),
+    estimated_tokens  bigint NOT NULL CHECK (estimated_tokens >= 0),
+    created_at        timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    expires_at        timestamptz NOT NULL,
+    state             text NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'settled', 'released', 'expired')),
+    closed_at         timestamptz,           -- when it was settled, released or marked expired
+    event_id          bigint,                -- the ledger event that settled it
+    PRIMARY KEY (reservation_id, tenant)
+);
+-- What reserve() and check_limit() sum: the live holds of a tenant, and of one of its users.
+CREATE INDEX reservations_held_tenant ON usage_meter.reservations (tenant, expires_at) WHERE state = 'held';
+CREATE INDEX reservations_held_user ON usage_meter.reservations (tenant, user_id, expires_at) WHERE state = 'held';
+COMMENT ON TABLE usage_meter.reservations IS 'Reservations: estimates held against limits until settled, released or expired';
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.reservations', '');
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.reservation_id_seq', '');
+
+CREATE FUNCTION usage_meter.reserve(tenant text, user_id text DEFAULT NULL, estimated_cost numeric DEFAULT 0,
+                                    estimated_tokens bigint DEFAULT 0, ttl interval DEFAULT '10 minutes')
+RETURNS bigint
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'reserve';
+COMMENT ON FUNCTION usage_meter.reserve IS 'Admits a request and holds its estimate against every hard limit that covers it, or raises SQLSTATE UM001';
+
+CREATE FUNCTION usage_meter.release(reservation_id bigint)
+RETURNS boolean
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'release';
+COMMENT ON FUNCTION usage_meter.release IS 'Gives a reservation''s hold back without usage; true when it was still holding';
+
+-- usage_record gains reservation_id (DROP + CREATE: a defaulted parameter added in place would be ambiguous).
+DROP FUNCTION usage_meter.usage_record(text, text, text, text, bigint, bigint, bigint, bigint, bigint, numeric,
+                                       numeric, text, timestamptz, text, text, integer, boolean, jsonb);
+CREATE FUNCTION usage_meter.usage_record(
+    tenant              text,
+    user_id             text,
+    operation           text,
+    model               text DEFAULT NULL,
+    input_tokens        bigint DEFAULT 0,
+    output_tokens       bigint DEFAULT 0,
+    cache_read_tokens   bigint DEFAULT 0,
+    cache_write_tokens  bigint DEFAULT 0,
+    reasoning_tokens    bigint DEFAULT 0,
+    quantity            numeric DEFAULT NULL,
+    cost                numeric DEFAULT NULL,
+    provider            text DEFAULT NULL,
+    occurred_at         timestamptz DEFAULT pg_catalog.now(),
+    idempotency_key     text DEFAULT NULL,
+    session_id          text DEFAULT NULL,
+    latency_ms          integer DEFAULT NULL,
+    success             boolean DEFAULT true,
+    metadata            jsonb DEFAULT '{}',
+    reservation_id      bigint DEFAULT NULL)
+RETURNS usage_meter.recorded
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'usage_record';
+COMMENT ON FUNCTION usage_meter.usage_record IS 'Records one usage event: validated, priced, rolled up, idempotent per tenant; settles reservation_id';
+
+-- check_limit counts held amounts and reports them (DROP + CREATE: a new result column).
+DROP FUNCTION usage_meter.check_limit(text, text, numeric, bigint);
+CREATE FUNCTION usage_meter.check_limit(
+    tenant text, user_id text DEFAULT NULL, estimated_cost numeric DEFAULT 0, estimated_tokens bigint DEFAULT 0,
+    OUT allowed boolean, OUT metric text, OUT period text, OUT used numeric, OUT max_value numeric,
+    OUT remaining numeric, OUT resets_at timestamptz, OUT held numeric)
+RETURNS record
+    LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'check_limit';
+COMMENT ON FUNCTION usage_meter.check_limit IS 'May this request go ahead? Reads live counters and live reservations only';
+
 -- (end of limits)
 
 -- ============================================================================================================

@@ -57,23 +57,25 @@ Decision decide(const LimitState* limits, size_t count, const Estimate& estimate
     int refusing = -1, tightest = -1;
     for (size_t i = 0; i < count; ++i) {
         const LimitState& l = limits[i];
-        Decimal after = l.used + estimate_for(l.metric, estimate);
+        Decimal after = l.used + l.held + estimate_for(l.metric, estimate);
         if (l.hard && after > l.max_value) {
             if (refusing < 0) {
                 refusing = static_cast<int>(i);
             } else {
                 const LimitState& r = limits[refusing];
-                if (compare_share(l, after, r, r.used + estimate_for(r.metric, estimate)) < 0)
+                if (compare_share(l, after, r, r.used + r.held + estimate_for(r.metric, estimate)) < 0)
                     refusing = static_cast<int>(i);
             }
         }
-        if (tightest < 0 || compare_share(l, l.used, limits[tightest], limits[tightest].used) < 0)
+        if (tightest < 0 ||
+            compare_share(l, l.used + l.held, limits[tightest], limits[tightest].used + limits[tightest].held) < 0)
             tightest = static_cast<int>(i);
     }
     out.allowed = refusing < 0;
     out.limit = refusing >= 0 ? refusing : tightest;
     if (out.limit >= 0) {
-        Decimal left = limits[out.limit].max_value - limits[out.limit].used;
+        const LimitState& r = limits[out.limit];
+        Decimal left = r.max_value - r.used - r.held;
         out.remaining = left.is_negative() ? Decimal() : left;
     }
     return out;

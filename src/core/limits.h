@@ -23,6 +23,7 @@ struct LimitState {
     Decimal max_value;
     bool hard = true;
     Decimal used;  // in the limit's metric, over the limit's current period and scope
+    Decimal held;  // estimates of live reservations in the limit's scope, in the limit's metric
 };
 
 struct Estimate {
@@ -36,12 +37,13 @@ Decimal estimate_for(Metric metric, const Estimate& estimate);
 struct Decision {
     bool allowed = true;
     int limit = -1;      // index of the limit reported (the refusing one, else the tightest); -1 with no limits
-    Decimal remaining;   // max_value - used, never below zero
+    Decimal remaining;   // max_value - used - held, never below zero
 };
 
-// A hard limit refuses when used + estimate > max_value; soft limits never refuse. Reports the refusing limit
-// with the smallest remaining share (max - used - estimate) / max, or, when allowed, the limit with the smallest
-// remaining share (max - used) / max. Ties go to the earlier limit, so callers order limits deterministically.
+// A hard limit refuses when used + held + estimate > max_value; soft limits never refuse. Reports the refusing
+// limit with the smallest remaining share (max - used - held - estimate) / max, or, when allowed, the limit with
+// the smallest remaining share (max - used - held) / max. Ties go to the earlier limit, so callers order limits
+// deterministically. remaining = max - used - held, never below zero.
 Decision decide(const LimitState* limits, size_t count, const Estimate& estimate);
 
 }  // namespace usage_meter

@@ -24,9 +24,13 @@ Oid extension_relation(const char* name) {
 }  // namespace
 
 void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count) {
+    key_scan_open_with(scan, table, index, key_count,
+                       ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+}
+
+void key_scan_open_with(KeyScan* scan, const char* table, const char* index, int key_count, Snapshot snapshot) {
     scan->heap = table_open(extension_relation(table), AccessShareLock);
     scan->index = index_open(extension_relation(index), AccessShareLock);
-    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
     scan->scan = index_beginscan(scan->heap, scan->index, snapshot, key_count, 0);
     scan->row = table_slot_create(scan->heap, nullptr);
 }
@@ -54,6 +58,11 @@ void key_is_null(ScanKey key, AttrNumber index_column) {
 
 void key_timestamptz_at_most(ScanKey key, AttrNumber index_column, Datum value) {
     ScanKeyEntryInitialize(key, 0, index_column, BTLessEqualStrategyNumber, InvalidOid, InvalidOid, F_TIMESTAMPTZ_LE,
+                           value);
+}
+
+void key_timestamptz_after(ScanKey key, AttrNumber index_column, Datum value) {
+    ScanKeyEntryInitialize(key, 0, index_column, BTGreaterStrategyNumber, InvalidOid, InvalidOid, F_TIMESTAMPTZ_GT,
                            value);
 }
 

@@ -23,6 +23,8 @@ struct KeyScan {
 };
 
 void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count);
+// The same under a given snapshot (a fresh MVCC snapshot, or a dirty one that also sees uncommitted rows).
+void key_scan_open_with(KeyScan* scan, const char* table, const char* index, int key_count, Snapshot snapshot);
 void key_scan_close(KeyScan* scan);
 
 // Keys on the index's leading columns (1-based): text equality, date equality, or IS NULL.
@@ -31,6 +33,8 @@ void key_date(ScanKey key, AttrNumber index_column, Datum value);
 void key_is_null(ScanKey key, AttrNumber index_column);
 // timestamptz <= value: with key_scan_previous, the latest row at or before a time.
 void key_timestamptz_at_most(ScanKey key, AttrNumber index_column, Datum value);
+// timestamptz > value.
+void key_timestamptz_after(ScanKey key, AttrNumber index_column, Datum value);
 
 void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count);
 // The next matching row (in scan->row), or false at the end.

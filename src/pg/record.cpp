@@ -10,6 +10,7 @@
 #include "corrections.h"
 #include "key_scan.h"
 #include "module.h"
+#include "reservations.h"
 #include "spi.h"
 
 extern "C" {
@@ -568,7 +569,9 @@ const char* const kDuplicateSql =
 
 // usage_record(tenant, user_id, operation, model, input_tokens, output_tokens, cache_read_tokens,
 //              cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at, idempotency_key,
-//              session_id, latency_ms, success, metadata) -> usage_meter.recorded
+//              session_id, latency_ms, success, metadata, reservation_id) -> usage_meter.recorded
+// reservation_id (1.1; a database still at 1.0 calls with 18 arguments) settles that reservation in the same
+// transaction: its hold stops counting as the event's usage starts to.
 UM_FUNCTION(usage_record) {
     static SPIPlanPtr record_plan = nullptr;
     static SPIPlanPtr duplicate_plan = nullptr;
@@ -614,6 +617,8 @@ UM_FUNCTION(usage_record) {
     MemoryContext spi = MemoryContextSwitchTo(caller);
     HeapTuple result = heap_form_tuple(result_desc, values, result_nulls);  // copies the numerics out of SPI
     MemoryContextSwitchTo(spi);
+    if (PG_NARGS() > 18 && !PG_ARGISNULL(18))
+        settle_reservation(args[0], args[1], PG_ARGISNULL(1), PG_GETARG_DATUM(18), values[0]);
     SPI_finish();
     return HeapTupleGetDatum(result);
 }

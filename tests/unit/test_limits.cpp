@@ -264,5 +264,45 @@ TEST(Decide, RemainingClampsAtZero) {
     EXPECT_EQ(d.remaining, dec("1.75"));
 }
 
+// ---- held amounts (live reservations) ------------------------------------------------------------------
+
+LimitState held_limit(Metric metric, const char* max_value, const char* used, const char* held) {
+    LimitState l = limit(metric, max_value, used);
+    l.held = dec(held);
+    return l;
+}
+
+TEST(Decide, HeldAmountsCountLikeUsage) {
+    // max 10, used 3, held 4: an estimate of 3 fits exactly (3 + 4 + 3 = 10), 3.01 does not.
+    Decision d = decide_all({held_limit(Metric::Cost, "10", "3", "4")}, estimate("3"));
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.remaining, dec("3"));
+    d = decide_all({held_limit(Metric::Cost, "10", "3", "4")}, estimate("3.01"));
+    EXPECT_FALSE(d.allowed);
+    EXPECT_EQ(d.limit, 0);
+    EXPECT_EQ(d.remaining, dec("3"));
+}
+
+TEST(Decide, HeldAmountsChooseTheTightestLimit) {
+    // tokens: (100 - 10 - 80) / 100 = 0.10 left; requests: (10 - 5 - 0) / 10 = 0.5 left.
+    Decision d = decide_all({held_limit(Metric::Requests, "10", "5", "0"), held_limit(Metric::Tokens, "100", "10", "80")},
+                            estimate("0", 5));
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.limit, 1);
+    EXPECT_EQ(d.remaining, dec("10"));
+    // Holds alone can exhaust a limit: nothing used, everything held.
+    d = decide_all({held_limit(Metric::Requests, "2", "0", "2")}, estimate());
+    EXPECT_FALSE(d.allowed);
+    EXPECT_TRUE(d.remaining.is_zero());
+}
+
+TEST(Decide, HeldAmountsDoNotMakeSoftLimitsRefuse) {
+    LimitState soft = held_limit(Metric::Requests, "1", "0", "5");
+    soft.hard = false;
+    Decision d = decide_all({soft}, estimate());
+    EXPECT_TRUE(d.allowed);
+    EXPECT_TRUE(d.remaining.is_zero());
+}
+
 }  // namespace
 }  // namespace usage_meter

@@ -1,0 +1,221 @@
+#include "applicable.h"
+
+#include <cstring>
+#include <utility>
+
+#include "counters.h"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+}
+
+namespace usage_meter::pg {
+
+namespace {
+
+// What a counter adds up to in a limit's metric.
+Decimal metric_total(const CounterTotals& totals, Metric metric) {
+    switch (metric) {
+        case Metric::Requests: return Decimal::from_int(totals.requests);
+        case Metric::Tokens: return Decimal::from_int(totals.tokens);
+        case Metric::Cost: return amount_from_numeric(totals.cost, "cost");
+        case Metric::BilledCost: return amount_from_numeric(totals.billed_cost, "billed_cost");
+    }
+    return Decimal();
+}
+
+struct HoldTotals {
+    int64 requests;
+    int64 tokens;
+    Decimal cost;
+};
+
+// Sums the live holds of one scope through a reservations_held_* index: the tenant's (index (tenant,
+// expires_at)) or one user's (index (tenant, user_id, expires_at)); only holds expiring after `now`.
+void sum_holds(KeyScan* scan, Datum tenant, Datum user_id, bool tenant_scope, TimestampTz now, HoldTotals* out) {
+    ScanKeyData keys[3];
+    int n = 0;
+    key_text(scan, &keys[n], n + 1, tenant);
+    ++n;
+    if (!tenant_scope) {
+        key_text(scan, &keys[n], n + 1, user_id);
+        ++n;
+    }
+    key_timestamptz_after(&keys[n], n + 1, TimestampTzGetDatum(now));
+    ++n;
+    key_scan_rescan(scan, keys, n);
+    const AttrNumber state = key_scan_column(scan, "state"), cost = key_scan_column(scan, "estimated_cost"),
+                     tokens = key_scan_column(scan, "estimated_tokens"),
+                     expires = key_scan_column(scan, "expires_at");
+    Datum cost_sum = numeric_from_decimal(Decimal());
+    out->requests = 0;
+    out->tokens = 0;
+    while (key_scan_next(scan)) {
+        bool isnull;
+        // The index is partial (state = 'held'); a row version it points to may have been closed since.
+        TextView s = text_view(slot_getattr(scan->row, state, &isnull), false);
+        if (s.length != 4 || std::memcmp(s.data, "held", 4) != 0) continue;
+        if (DatumGetTimestampTz(slot_getattr(scan->row, expires, &isnull)) <= now) continue;
+        out->requests += 1;
+        out->tokens += DatumGetInt64(slot_getattr(scan->row, tokens, &isnull));
+        cost_sum = DirectFunctionCall2(numeric_add, cost_sum, slot_getattr(scan->row, cost, &isnull));
+    }
+    out->cost = amount_from_numeric(cost_sum, "held estimated_cost");
+}
+
+Decimal held_in(const HoldTotals& totals, Metric metric) {
+    switch (metric) {
+        case Metric::Requests: return Decimal::from_int(totals.requests);
+        case Metric::Tokens: return Decimal::from_int(totals.tokens);
+        case Metric::Cost:
+        case Metric::BilledCost: return totals.cost;
+    }
+    return Decimal();
+}
+
+}  // namespace
+
+void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, TimestampTz now, ApplicableLimits* out) {
+    out->count = 0;
+    out->zone = nullptr;
+    ScanKeyData keys[2];
+
+    // The tenant's time zone; a tenant never seen has no limits.
+    KeyScan tenants;
+    key_scan_open(&tenants, "tenants", "tenants_pkey", 1);
+    key_text(&tenants, &keys[0], 1, tenant);
+    key_scan_rescan(&tenants, keys, 1);
+    if (key_scan_next(&tenants)) {
+        bool isnull;
+        Datum name = slot_getattr(tenants.row, key_scan_column(&tenants, "time_zone"), &isnull);
+        out->zone = zone_or_raise(TextDatumGetCString(name), "time_zone");
+    }
+    key_scan_close(&tenants);
+    if (out->zone == nullptr) return;
+
+    // Each group is one index scan on limits_scope (tenant, user_id, ...).
+    usage_meter::LimitState* limits = out->limits;
+    int* scope = out->scope;
+    int& count = out->count;
+    KeyScan scan;
+    key_scan_open(&scan, "limits", "limits_scope", 2);
+    const AttrNumber metric_col = key_scan_column(&scan, "metric"), period_col = key_scan_column(&scan, "period"),
+                     max_col = key_scan_column(&scan, "max_value"), hard_col = key_scan_column(&scan, "hard");
+    for (int g = 0; g < (user_null ? 1 : 3); ++g) {
+        key_text(&scan, &keys[0], 1, tenant);
+        if (g == kScopeTenant)
+            key_is_null(&keys[1], 2);
+        else
+            key_text(&scan, &keys[1], 2, g == kScopeNamedUser ? user_id : CStringGetTextDatum("*"));
+        key_scan_rescan(&scan, keys, 2);
+        while (key_scan_next(&scan)) {
+            if (count == kMaxApplicableLimits) elog(ERROR, "usage_meter: too many applicable limits");
+            bool isnull;
+            TextView metric_text = text_view(slot_getattr(scan.row, metric_col, &isnull), false);
+            TextView period_text = text_view(slot_getattr(scan.row, period_col, &isnull), false);
+            usage_meter::LimitState& l = limits[count];
+            l = usage_meter::LimitState();
+            core_or_raise([&] {
+                l.metric = parse_metric(std::string_view(metric_text.data, metric_text.length));
+                l.period = parse_period(std::string_view(period_text.data, period_text.length));
+            });
+            bool replaced = false;
+            for (int i = 0; g == kScopeEachUser && i < count; ++i)
+                replaced |= scope[i] == kScopeNamedUser && limits[i].metric == l.metric && limits[i].period == l.period;
+            if (replaced) continue;
+            l.max_value = amount_from_numeric(slot_getattr(scan.row, max_col, &isnull), "max_value");
+            l.hard = DatumGetBool(slot_getattr(scan.row, hard_col, &isnull));
+            scope[count] = g;
+            ++count;
+        }
+    }
+    key_scan_close(&scan);
+
+    // A stable order for ties in decide(): the tenant's limits first, then by metric and period names.
+    auto before = [&](int a, int b) {
+        bool ta = scope[a] == kScopeTenant, tb = scope[b] == kScopeTenant;
+        if (ta != tb) return ta;
+        int c = std::strcmp(metric_name(limits[a].metric), metric_name(limits[b].metric));
+        if (c != 0) return c < 0;
+        return std::strcmp(period_name(limits[a].period), period_name(limits[b].period)) < 0;
+    };
+    for (int i = 1; i < count; ++i)
+        for (int j = i; j > 0 && before(j, j - 1); --j) {
+            std::swap(limits[j], limits[j - 1]);
+            std::swap(scope[j], scope[j - 1]);
+        }
+
+    if (count > 0) {
+        pg_tz* zone = out->zone;
+        core_or_raise([&] {
+            PgZone rules(zone);
+            int64_t now_s = floor_div(unix_us_from_pg(now), kUsecPerSec);
+            out->day = period_bounds(Period::Day, now_s, rules);
+            out->month = period_bounds(Period::Month, now_s, rules);
+        });
+    }
+}
+
+void read_used(ApplicableLimits* a, Datum tenant, Datum user_id, Snapshot snapshot) {
+    if (a->count == 0) return;
+    // Counters 0..3: tenant day, tenant month, user day, user month; each read once, only if a limit needs it,
+    // with the money sums only a cost limit needs.
+    auto key_of = [&](int i) {
+        return (a->scope[i] == kScopeTenant ? 0 : 2) + (a->limits[i].period == Period::Day ? 0 : 1);
+    };
+    bool needed[4] = {false, false, false, false}, cost[4] = {false, false, false, false},
+         billed[4] = {false, false, false, false};
+    for (int i = 0; i < a->count; ++i) {
+        needed[key_of(i)] = true;
+        cost[key_of(i)] |= a->limits[i].metric == Metric::Cost;
+        billed[key_of(i)] |= a->limits[i].metric == Metric::BilledCost;
+    }
+    CounterTotals totals[4];
+    KeyScan counters;
+    key_scan_open_with(&counters, "counters", "counters_key", 4, snapshot);
+    for (int key = 0; key < 4; ++key) {
+        if (!needed[key]) continue;
+        bool day = key % 2 == 0;
+        DateADT start = pg_date_from_civil(day ? a->day.start : a->month.start);
+        sum_counters(&counters, tenant, user_id, key < 2, day ? "day" : "month", start, cost[key], billed[key],
+                     &totals[key]);
+    }
+    key_scan_close(&counters);
+    for (int i = 0; i < a->count; ++i) a->limits[i].used = metric_total(totals[key_of(i)], a->limits[i].metric);
+}
+
+void read_held(ApplicableLimits* a, Datum tenant, Datum user_id, bool user_null, Snapshot snapshot,
+               TimestampTz now) {
+    if (a->count == 0) return;
+    Oid schema = get_namespace_oid("usage_meter", false);
+    if (!OidIsValid(get_relname_relid("reservations", schema))) return;  // the extension is still at 1.0
+    bool tenant_needed = false, user_needed = false;
+    for (int i = 0; i < a->count; ++i) (a->scope[i] == kScopeTenant ? tenant_needed : user_needed) = true;
+    HoldTotals tenant_holds{0, 0, Decimal()}, user_holds{0, 0, Decimal()};
+    if (tenant_needed) {
+        KeyScan scan;
+        key_scan_open_with(&scan, "reservations", "reservations_held_tenant", 2, snapshot);
+        sum_holds(&scan, tenant, 0, true, now, &tenant_holds);
+        key_scan_close(&scan);
+    }
+    if (user_needed && !user_null) {
+        KeyScan scan;
+        key_scan_open_with(&scan, "reservations", "reservations_held_user", 3, snapshot);
+        sum_holds(&scan, tenant, user_id, false, now, &user_holds);
+        key_scan_close(&scan);
+    }
+    for (int i = 0; i < a->count; ++i)
+        a->limits[i].held = held_in(a->scope[i] == kScopeTenant ? tenant_holds : user_holds, a->limits[i].metric);
+}
+
+bool has_hard_limit(const ApplicableLimits* a, bool tenant_scope) {
+    for (int i = 0; i < a->count; ++i)
+        if (a->limits[i].hard && (a->scope[i] == kScopeTenant) == tenant_scope) return true;
+    return false;
+}
+
+}  // namespace usage_meter::pg

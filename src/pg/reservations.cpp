@@ -1,0 +1,251 @@
+// reserve() and release(); settle_reservation() for usage_record.
+//
+// How reserve() keeps its promise (N concurrent reservers never admit more than max - used in total) without
+// serialising on commits: a reserver
+//   1. takes a short lock per limit scope it must check (the tenant's, then the user's: one global order),
+//   2. sums the live holds of those scopes with a dirty snapshot, which also sees holds of transactions still
+//      in progress (an uncommitted hold counts; a hold being settled still counts until the settle commits),
+//   3. then reads the used counters with a fresh snapshot taken after step 2, so a settle that commits in
+//      between is counted twice (as held and as used) rather than not at all,
+//   4. inserts its own hold and releases the locks before it returns, not at commit.
+// The next reserver's dirty scan sees that uncommitted hold, so nothing waits for another's commit; a hold
+// whose transaction rolls back stops counting then. Expired holds are skipped by the scans (expires_at > now).
+
+#include "reservations.h"
+
+#include <cstring>
+
+#include "applicable.h"
+#include "args.h"
+#include "spi.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+}
+
+using namespace usage_meter;
+using namespace usage_meter::pg;
+
+namespace {
+
+// Lock tags: advisory-lock space of this database, field4 marks ours (pg_advisory_* use only 1 and 2).
+constexpr uint16 kTenantLockSpace = 0x554D;  // "UM"
+constexpr uint16 kUserLockSpace = 0x554E;
+
+void scope_lock_tag(LOCKTAG* tag, Datum tenant, Datum user_id, bool tenant_scope) {
+    TextView t = text_view(tenant, false);
+    uint64 h = hash_bytes_extended(reinterpret_cast<const unsigned char*>(t.data), static_cast<int>(t.length), 0);
+    if (!tenant_scope) {
+        TextView u = text_view(user_id, false);
+        h = hash_bytes_extended(reinterpret_cast<const unsigned char*>(u.data), static_cast<int>(u.length), h);
+    }
+    SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, static_cast<uint32>(h >> 32), static_cast<uint32>(h),
+                         tenant_scope ? kTenantLockSpace : kUserLockSpace);
+}
+
+const char* const kInsertSql =
+    "INSERT INTO usage_meter.reservations (tenant, user_id, estimated_cost, estimated_tokens, created_at, expires_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING reservation_id";
+const char* const kCreateTenantSql =
+    "INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING";
+// Lazy clean-up: marks expired holds of a tenant as such (they stopped counting when they expired; this only
+// takes them out of the held indexes). Rows another transaction is settling or releasing are skipped.
+const char* const kExpireSql =
+    "UPDATE usage_meter.reservations SET state = 'expired', closed_at = pg_catalog.now()"
+    " WHERE (reservation_id, tenant) IN (SELECT reservation_id, tenant FROM usage_meter.reservations"
+    "   WHERE tenant = $1 AND state = 'held' AND expires_at <= $2 ORDER BY expires_at LIMIT 100"
+    "   FOR UPDATE SKIP LOCKED)";
+constexpr int kCleanEvery = 32;  // reserve() calls of a backend between two clean-ups
+
+const char* scope_words(int scope) {
+    switch (scope) {
+        case kScopeTenant: return "tenant-wide";
+        case kScopeNamedUser: return "user";
+        default: return "per-user ('*')";
+    }
+}
+
+// Why a reservation is refused: the limit, used, held, the estimate and max.
+pg_attribute_noreturn() void raise_refused(const ApplicableLimits* a, int i, Datum tenant, Datum user_id,
+                                           bool user_null, const Estimate& estimate) {
+    const usage_meter::LimitState& l = a->limits[i];
+    Decimal add;
+    core_or_raise([&] { add = estimate_for(l.metric, estimate); });
+    char used[96], held[96], est[96], max_value[96];
+    l.used.write(used, sizeof used);
+    l.held.write(held, sizeof held);
+    add.write(est, sizeof est);
+    l.max_value.write(max_value, sizeof max_value);
+    const char* user = user_null ? nullptr : TextDatumGetCString(user_id);
+    const char* resets = timestamptz_to_str(pg_us_from_unix_seconds(bounds_of(a, i).resets_at));
+    ereport(ERROR,
+            (errcode(ERRCODE_USAGE_LIMIT_REACHED),
+             errmsg("usage limit reached: %s %s per %s limit of tenant \"%s\"%s%s%s: used %s + held %s + estimate "
+                    "%s > max %s",
+                    scope_words(a->scope[i]), metric_name(l.metric), period_name(l.period),
+                    TextDatumGetCString(tenant), a->scope[i] == kScopeTenant ? "" : " for user \"",
+                    a->scope[i] == kScopeTenant ? "" : user, a->scope[i] == kScopeTenant ? "" : "\"", used, held,
+                    est, max_value),
+             errdetail("The limit resets at %s.", resets),
+             errhint("Release reservations that are no longer needed, or wait for the reset.")));
+    pg_unreachable();
+}
+
+// What is known about a reservation that could not be closed: raises the matching error.
+pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char* action, bool tenant_known,
+                                                Datum tenant, Datum user_id, bool user_null) {
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[1] = {INT8OID};
+    execute_plan(kept_plan(&plan,
+                           "SELECT tenant, user_id, state, event_id FROM usage_meter.reservations"
+                           " WHERE reservation_id = $1",
+                           1, types),
+                 &reservation_id, " ", false, 0);
+    int64 id = DatumGetInt64(reservation_id);
+    bool isnull;
+    if (SPI_processed == 0 ||
+        (tenant_known && std::strcmp(TextDatumGetCString(result_value(0, 1, &isnull)), TextDatumGetCString(tenant)) != 0))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        tenant_known ? errmsg("unknown reservation_id %lld for tenant \"%s\"", static_cast<long long>(id),
+                                              TextDatumGetCString(tenant))
+                                     : errmsg("unknown reservation_id %lld", static_cast<long long>(id))));
+    const char* state = TextDatumGetCString(result_value(0, 3, &isnull));
+    if (std::strcmp(state, "settled") == 0) {
+        Datum event = result_value(0, 4, &isnull);
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("cannot %s reservation %lld: it was already settled%s%s", action,
+                               static_cast<long long>(id), isnull ? "" : " by event ",
+                               isnull ? "" : psprintf("%lld", static_cast<long long>(DatumGetInt64(event))))));
+    }
+    if (std::strcmp(state, "released") == 0)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("cannot %s reservation %lld: it was already released", action,
+                               static_cast<long long>(id))));
+    Datum owner = result_value(0, 2, &isnull);
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("reservation %lld was made for user %s%s%s, not for user %s%s%s", static_cast<long long>(id),
+                           isnull ? "" : "\"", isnull ? "NULL" : TextDatumGetCString(owner), isnull ? "" : "\"",
+                           user_null ? "" : "\"", user_null ? "NULL" : TextDatumGetCString(user_id),
+                           user_null ? "" : "\"")));
+    pg_unreachable();
+}
+
+}  // namespace
+
+// reserve(tenant, user_id, estimated_cost, estimated_tokens, ttl) -> reservation_id, or ERROR UM001.
+UM_FUNCTION(reserve) {
+    Datum tenant = name_arg(fcinfo, 0, "tenant");
+    bool user_null = PG_ARGISNULL(1);
+    Datum user_id = user_null ? 0 : PG_GETARG_DATUM(1);
+    TextView user = text_view(user_id, user_null);
+    require_arg(fcinfo, 2, "estimated_cost");
+    require_arg(fcinfo, 3, "estimated_tokens");
+    require_arg(fcinfo, 4, "ttl");
+    Estimate estimate;
+    estimate.cost = amount_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
+    estimate.tokens = PG_GETARG_INT64(3);
+    core_or_raise([&] {
+        check_user_id("user_id", user.data, user.length);
+        check_token_count("estimated_tokens", estimate.tokens);
+    });
+    Interval* ttl = PG_GETARG_INTERVAL_P(4);
+    const TimestampTz created_at = GetCurrentTimestamp();
+    TimestampTz expires_at = DatumGetTimestampTz(
+        DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(created_at), PointerGetDatum(ttl)));
+    if (TIMESTAMP_NOT_FINITE(expires_at) || expires_at <= created_at)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("invalid ttl: \"%s\"", DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(ttl)))),
+                        errhint("The time to live must be a positive interval, such as '10 minutes'.")));
+
+    ApplicableLimits applicable;
+    load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &applicable);
+
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    static int calls = 0;
+    if (applicable.zone == nullptr) {
+        static SPIPlanPtr plan = nullptr;
+        static const Oid types[1] = {TEXTOID};
+        execute_plan(kept_plan(&plan, kCreateTenantSql, 1, types), &tenant, " ", false, 0);
+    } else if (++calls % kCleanEvery == 0) {
+        static SPIPlanPtr plan = nullptr;
+        static const Oid types[2] = {TEXTOID, TIMESTAMPTZOID};
+        Datum args[2] = {tenant, TimestampTzGetDatum(created_at)};
+        execute_plan(kept_plan(&plan, kExpireSql, 2, types), args, "  ", false, 0);
+    }
+
+    // Only scopes with a hard limit need the lock; soft limits never refuse.
+    LOCKTAG locks[2];
+    int lock_count = 0;
+    if (has_hard_limit(&applicable, true)) scope_lock_tag(&locks[lock_count++], tenant, user_id, true);
+    if (!user_null && has_hard_limit(&applicable, false)) scope_lock_tag(&locks[lock_count++], tenant, user_id, false);
+    for (int i = 0; i < lock_count; ++i) LockAcquire(&locks[i], ExclusiveLock, false, false);
+
+    if (applicable.count > 0) {
+        SnapshotData dirty;
+        InitDirtySnapshot(dirty);
+        read_held(&applicable, tenant, user_id, user_null, &dirty, GetCurrentTimestamp());
+        Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
+        read_used(&applicable, tenant, user_id, latest);
+        UnregisterSnapshot(latest);
+        Decision decision;
+        core_or_raise([&] { decision = decide(applicable.limits, static_cast<size_t>(applicable.count), estimate); });
+        if (!decision.allowed) raise_refused(&applicable, decision.limit, tenant, user_id, user_null, estimate);
+    }
+
+    static SPIPlanPtr insert_plan = nullptr;
+    static const Oid types[6] = {TEXTOID, TEXTOID, NUMERICOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+    Datum args[6] = {tenant, user_id, numeric_from_decimal(estimate.cost), Int64GetDatum(estimate.tokens),
+                     TimestampTzGetDatum(created_at), TimestampTzGetDatum(expires_at)};
+    execute_plan(kept_plan(&insert_plan, kInsertSql, 6, types), args, user_null ? " n    " : "      ", false, 0);
+    bool isnull;
+    int64 reservation_id = DatumGetInt64(result_value(0, 1, &isnull));
+    // The hold is in the table (uncommitted, visible to the next dirty scan): the next reserver may go.
+    for (int i = lock_count - 1; i >= 0; --i) LockRelease(&locks[i], ExclusiveLock, false);
+    SPI_finish();
+    PG_RETURN_INT64(reservation_id);
+}
+
+// release(reservation_id) -> true when the hold was still live, false when it had expired already.
+UM_FUNCTION(release) {
+    require_arg(fcinfo, 0, "reservation_id");
+    Datum id = PG_GETARG_DATUM(0);
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[2] = {INT8OID, TIMESTAMPTZOID};
+    Datum args[2] = {id, TimestampTzGetDatum(GetCurrentTimestamp())};
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    execute_plan(kept_plan(&plan,
+                           "UPDATE usage_meter.reservations SET state = 'released', closed_at = pg_catalog.now()"
+                           " WHERE reservation_id = $1 AND state IN ('held', 'expired') RETURNING expires_at > $2",
+                           2, types),
+                 args, "  ", false, 0);
+    if (SPI_processed == 0) raise_not_closable(id, "release", false, 0, 0, true);
+    bool isnull;
+    bool live = DatumGetBool(result_value(0, 1, &isnull));
+    SPI_finish();
+    PG_RETURN_BOOL(live);
+}
+
+namespace usage_meter::pg {
+
+void settle_reservation(Datum tenant, Datum user_id, bool user_null, Datum reservation_id, Datum event_id) {
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[4] = {TEXTOID, INT8OID, INT8OID, TEXTOID};
+    Datum args[4] = {tenant, reservation_id, event_id, user_id};
+    execute_plan(kept_plan(&plan,
+                           "UPDATE usage_meter.reservations SET state = 'settled', event_id = $3,"
+                           "       closed_at = CASE WHEN state = 'settled' THEN closed_at ELSE pg_catalog.now() END"
+                           " WHERE reservation_id = $2 AND tenant = $1 AND user_id IS NOT DISTINCT FROM $4"
+                           "   AND (state IN ('held', 'expired') OR (state = 'settled' AND event_id = $3))",
+                           4, types),
+                 args, user_null ? "   n" : "    ", false, 0);
+    if (SPI_processed == 0) raise_not_closable(reservation_id, "settle", true, tenant, user_id, user_null);
+}
+
+}  // namespace usage_meter::pg
