@@ -15,6 +15,7 @@ ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
 # -- pricing: history, matching, tiers, import, reprice
 
 # -- limits: reservations, hierarchy, soft limits, alerts
+REGRESS += reservations
 
 # -- provider payloads and record_response
 REGRESS += provider_payloads record_response

@@ -1,0 +1,159 @@
+-- Reservations: reserve() admits a request and holds its estimate against every hard limit that covers it;
+-- usage_record(..., reservation_id) settles it, release() gives the room back, and a hold past its ttl stops
+-- counting by itself. check_limit counts held amounts like usage.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS usage_meter CASCADE;
+CREATE EXTENSION usage_meter;
+RESET client_min_messages;
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+\set SHOW_CONTEXT never
+SELECT usage_meter.set_price('m', 1000000, 1000000);  -- 1 USD per token keeps the arithmetic readable
+
+-- A refusal raises SQLSTATE UM001; this shows the state and the message.
+CREATE FUNCTION pg_temp.try_reserve(tenant text, user_id text, cost numeric DEFAULT 0, tokens bigint DEFAULT 0,
+                                    ttl interval DEFAULT '10 minutes') RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM usage_meter.reserve(tenant, user_id, cost, tokens, ttl);
+    RETURN 'reserved';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+CREATE VIEW pg_temp.open_holds AS
+    SELECT tenant, user_id, estimated_cost, estimated_tokens, state FROM usage_meter.reservations
+    WHERE state = 'held' ORDER BY reservation_id;
+
+-- Without limits every reservation is admitted; the tenant is created on first use like usage_record does.
+SELECT usage_meter.reserve('open', 'u', 5) > 0 AS reserved;
+SELECT tenant, time_zone FROM usage_meter.tenants WHERE tenant = 'open';
+
+-- A tenant-wide cost limit of 10: holds count like usage, and the reservation that would pass it is refused.
+SELECT usage_meter.set_limit('acme', NULL, 'cost', 'day', 10);
+SELECT usage_meter.reserve('acme', 'alice', 6) AS r1 \gset
+SELECT allowed, metric, used, held, max_value, remaining FROM usage_meter.check_limit('acme', 'bob', 4);
+SELECT allowed, metric, used, held, max_value, remaining FROM usage_meter.check_limit('acme', 'bob', 4.01);
+SELECT pg_temp.try_reserve('acme', 'bob', 4.01);
+SELECT usage_meter.reserve('acme', 'bob', 4) AS r2 \gset
+SELECT pg_temp.try_reserve('acme', 'carol', 0.000001);
+SELECT * FROM pg_temp.open_holds;
+
+-- Settling records the actual usage (here below the estimate) and drops the hold in the same transaction.
+SELECT event_id, cost, duplicate FROM usage_meter.usage_record('acme', 'alice', 'chat', 'm', 2, 1, reservation_id => :r1);
+SELECT allowed, used, held, remaining FROM usage_meter.check_limit('acme', 'bob');
+SELECT state, event_id FROM usage_meter.reservations WHERE reservation_id = :r1;
+-- The actual may be above the estimate: usage already happened and is never refused.
+SELECT event_id, cost FROM usage_meter.usage_record('acme', 'bob', 'chat', 'm', 5, 0, reservation_id => :r2);
+SELECT allowed, used, held, remaining FROM usage_meter.check_limit('acme', 'bob');
+SELECT pg_temp.try_reserve('acme', 'bob', 2);
+SELECT pg_temp.try_reserve('acme', 'bob', 0);
+
+-- A settled reservation cannot be settled again, nor released; the failed call writes nothing.
+SELECT count(*) AS events_before FROM usage_meter.events \gset
+SELECT * FROM usage_meter.usage_record('acme', 'alice', 'chat', 'm', 1, 0, reservation_id => :r1);
+SELECT usage_meter.release(:r1);
+SELECT count(*) = :events_before AS nothing_written FROM usage_meter.events;
+-- An idempotent retry of the settling call is a duplicate, not a second settlement.
+SELECT usage_meter.set_tenant('retry');
+SELECT usage_meter.reserve('retry', 'u', 1) AS r3 \gset
+SELECT duplicate FROM usage_meter.usage_record('retry', 'u', 'chat', 'm', 1, 0, idempotency_key => 'k1', reservation_id => :r3);
+SELECT duplicate FROM usage_meter.usage_record('retry', 'u', 'chat', 'm', 1, 0, idempotency_key => 'k1', reservation_id => :r3);
+
+-- Unknown ids, another tenant's or another user's reservation: refused, nothing written.
+SELECT usage_meter.reserve('acme', 'dave', 0) AS r4 \gset
+SELECT * FROM usage_meter.usage_record('acme', 'dave', 'chat', 'm', 1, 0, reservation_id => -1);
+SELECT * FROM usage_meter.usage_record('other', 'dave', 'chat', 'm', 1, 0, reservation_id => :r4);
+SELECT * FROM usage_meter.usage_record('acme', 'erin', 'chat', 'm', 1, 0, reservation_id => :r4);
+SELECT * FROM usage_meter.usage_record('acme', NULL, 'chat', 'm', 1, 0, reservation_id => :r4);
+SELECT usage_meter.release(123456789);
+SELECT count(*) = :events_before + 1 AS nothing_else_written FROM usage_meter.events;
+SELECT state FROM usage_meter.reservations WHERE reservation_id = :r4;
+
+-- release() gives the room back without usage (true: it was still holding); releasing twice is refused.
+SELECT usage_meter.set_tenant('rel');
+SELECT usage_meter.set_limit('rel', NULL, 'requests', 'day', 1);
+SELECT usage_meter.reserve('rel', 'u') AS r5 \gset
+SELECT pg_temp.try_reserve('rel', 'v');
+SELECT usage_meter.release(:r5);
+SELECT usage_meter.release(:r5);
+SELECT usage_meter.reserve('rel', 'v') > 0 AS reserved_after_release;
+
+-- Per-user limits: '*' gives each user their own room, a named user's limit replaces it, and the tenant-wide
+-- limit applies on top. A reservation without a user counts against the tenant's limits only.
+SELECT usage_meter.set_tenant('team');
+SELECT usage_meter.set_limit('team', '*', 'tokens', 'day', 1000);
+SELECT usage_meter.set_limit('team', 'vip', 'tokens', 'day', 3000);
+SELECT usage_meter.set_limit('team', NULL, 'tokens', 'day', 4500);
+SELECT usage_meter.reserve('team', 'ann', 0, 1000) > 0 AS ann_full;
+SELECT pg_temp.try_reserve('team', 'ann', 0, 1);
+SELECT usage_meter.reserve('team', 'ben', 0, 600) > 0 AS ben_600;
+SELECT usage_meter.reserve('team', 'vip', 0, 2500) > 0 AS vip_2500;
+SELECT pg_temp.try_reserve('team', 'vip', 0, 501);
+SELECT pg_temp.try_reserve('team', NULL, 0, 401);
+SELECT usage_meter.reserve('team', NULL, 0, 400) > 0 AS tenant_400;
+SELECT pg_temp.try_reserve('team', 'ben', 0, 1);
+SELECT u AS user_id, c.allowed, c.metric, c.used, c.held, c.max_value, c.remaining
+FROM unnest(ARRAY['ann', 'ben', 'vip', 'new']) AS u, usage_meter.check_limit('team', u) AS c ORDER BY u;
+SELECT allowed, used, held, remaining FROM usage_meter.check_limit('team');
+
+-- Requests limits hold one request per reservation; soft limits never refuse a reservation.
+SELECT usage_meter.set_tenant('req');
+SELECT usage_meter.set_limit('req', NULL, 'requests', 'month', 2);
+SELECT usage_meter.set_limit('req', NULL, 'cost', 'day', 0.5, hard => false);
+SELECT usage_meter.reserve('req', 'u', 1) > 0 AS first, usage_meter.reserve('req', 'u', 1) > 0 AS second;
+SELECT pg_temp.try_reserve('req', 'u');
+SELECT allowed, metric, period, used, held, max_value, remaining FROM usage_meter.check_limit('req', 'u');
+
+-- Expiry: a hold past its ttl stops counting by itself, with no job; it can still be settled (the usage
+-- happened) or released (false: it had stopped holding).
+SELECT usage_meter.set_tenant('exp');
+SELECT usage_meter.set_limit('exp', NULL, 'requests', 'day', 1);
+SELECT usage_meter.reserve('exp', 'u', ttl => '200 milliseconds') AS r6 \gset
+SELECT pg_temp.try_reserve('exp', 'u');
+SELECT pg_sleep(0.3);
+SELECT allowed, used, held FROM usage_meter.check_limit('exp', 'u');
+SELECT usage_meter.reserve('exp', 'u', ttl => '200 milliseconds') AS r7 \gset
+SELECT pg_sleep(0.3);
+SELECT usage_meter.release(:r6) AS r6_was_holding;
+SELECT event_id > 0 AS settled_late FROM usage_meter.usage_record('exp', 'u', 'chat', reservation_id => :r7);
+SELECT allowed, used, held FROM usage_meter.check_limit('exp', 'u');
+-- Expired holds are marked lazily by later reservations of the tenant (every 32nd call of a backend).
+SELECT usage_meter.set_limit('exp', NULL, 'requests', 'day', 1000);
+SELECT usage_meter.reserve('exp', 'u', ttl => '100 milliseconds') AS r8 \gset
+SELECT pg_sleep(0.2);
+SELECT state FROM usage_meter.reservations WHERE reservation_id = :r8;
+SELECT count(usage_meter.release(usage_meter.reserve('exp', 'w'))) FROM generate_series(1, 64);
+SELECT state FROM usage_meter.reservations WHERE reservation_id = :r8;
+
+-- Bad input: a clear error naming the argument, and nothing written.
+SELECT count(*) AS reservations_before FROM usage_meter.reservations \gset
+SELECT usage_meter.reserve('acme', 'u', -1);
+SELECT usage_meter.reserve('acme', 'u', 'NaN');
+SELECT usage_meter.reserve('acme', 'u', 0, -5);
+SELECT usage_meter.reserve('acme', 'u', ttl => '0 seconds');
+SELECT usage_meter.reserve('acme', 'u', ttl => '-1 minute');
+SELECT usage_meter.reserve('acme', 'u', ttl => NULL);
+SELECT usage_meter.reserve('acme', 'u', NULL);
+SELECT usage_meter.reserve('acme', 'u', 0, NULL);
+SELECT usage_meter.reserve(NULL, 'u');
+SELECT usage_meter.reserve('', 'u');
+SELECT usage_meter.reserve('acme', '*');
+SELECT usage_meter.reserve('acme', '');
+SELECT usage_meter.release(NULL);
+SELECT count(*) = :reservations_before AS nothing_written FROM usage_meter.reservations;
+
+SELECT * FROM usage_meter.verify();
+
+-- A database still at 1.0 keeps working with the same library: usage_record with its 18 arguments and
+-- check_limit with its 7 columns; the update to 1.1 adds the reservations.
+SET client_min_messages = warning;
+DROP EXTENSION usage_meter CASCADE;
+CREATE EXTENSION usage_meter VERSION '1.0';
+RESET client_min_messages;
+SELECT usage_meter.set_limit('old', NULL, 'requests', 'day', 5);
+SELECT event_id, duplicate FROM usage_meter.usage_record('old', 'u', 'chat');
+SELECT * FROM usage_meter.check_limit('old', 'u');
+ALTER EXTENSION usage_meter UPDATE TO '1.1';
+SELECT usage_meter.reserve('old', 'u') AS r9 \gset
+SELECT event_id, duplicate FROM usage_meter.usage_record('old', 'u', 'chat', reservation_id => :r9);
+SELECT allowed, used, held, max_value, remaining FROM usage_meter.check_limit('old', 'u');
+SELECT * FROM usage_meter.verify();
