@@ -16,6 +16,7 @@ ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
 
 # -- limits: reservations, hierarchy, soft limits, alerts
 REGRESS += reservations
+ISOLATION += reservation_last_room reservation_settle_release reservation_expiry
 
 # -- provider payloads and record_response
 REGRESS += provider_payloads record_response

@@ -67,7 +67,7 @@ constexpr int kCleanEvery = 32;  // reserve() calls of a backend between two cle
 const char* scope_words(int scope) {
     switch (scope) {
         case kScopeTenant: return "tenant-wide";
-        case kScopeNamedUser: return "user";
+        case kScopeNamedUser: return "named-user";
         default: return "per-user ('*')";
     }
 }
