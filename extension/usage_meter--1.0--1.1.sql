@@ -18,17 +18,19 @@
 -- Reservations: reserve() holds an estimate against every hard limit that covers a request; usage_record(...,
 -- reservation_id) settles it, release() gives it back; a hold past expires_at stops counting by itself.
 -- The primary key leads with reservation_id, so release(id) finds a row by id alone; it includes the tenant.
+-- Only reserve(), release() and usage_record() write it; they check every value, so it carries no CHECK
+-- constraints (the executor would rebuild them for every statement on the hot path).
 ------------------------------------------------------------------------------------------------------------
 CREATE SEQUENCE usage_meter.reservation_id_seq;
 CREATE TABLE usage_meter.reservations (
     reservation_id    bigint NOT NULL DEFAULT pg_catalog.nextval('usage_meter.reservation_id_seq'),
     tenant            text NOT NULL,
     user_id           text,                  -- NULL: a reservation against the tenant's own limits only
-    estimated_cost    numeric NOT NULL CHECK (estimated_cost >= 0),
-    estimated_tokens  bigint NOT NULL CHECK (estimated_tokens >= 0),
+    estimated_cost    numeric NOT NULL,     -- >= 0, checked by reserve()
+    estimated_tokens  bigint NOT NULL,      -- >= 0, likewise
     created_at        timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     expires_at        timestamptz NOT NULL,
-    state             text NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'settled', 'released', 'expired')),
+    state             text NOT NULL DEFAULT 'held',  -- held, settled, released or expired
     closed_at         timestamptz,           -- when it was settled, released or marked expired
     event_id          bigint,                -- the ledger event that settled it
     PRIMARY KEY (reservation_id, tenant)

@@ -1,15 +1,19 @@
 // reserve() and release(); settle_reservation() for usage_record.
 //
 // How reserve() keeps its promise (N concurrent reservers never admit more than max - used in total) without
-// serialising on commits: a reserver
-//   1. takes a short lock per limit scope it must check (the tenant's, then the user's: one global order),
-//   2. sums the live holds of those scopes with a dirty snapshot, which also sees holds of transactions still
-//      in progress (an uncommitted hold counts; a hold being settled still counts until the settle commits),
-//   3. then reads the used counters with a fresh snapshot taken after step 2, so a settle that commits in
-//      between is counted twice (as held and as used) rather than not at all,
-//   4. inserts its own hold and releases the locks before it returns, not at commit.
-// The next reserver's dirty scan sees that uncommitted hold, so nothing waits for another's commit; a hold
-// whose transaction rolls back stops counting then. Expired holds are skipped by the scans (expires_at > now).
+// holding any lock until commit, so reservers never wait for each other's commits:
+//   - holds are summed with a dirty snapshot, which also sees holds of transactions still in progress (an
+//     uncommitted hold counts; a hold whose settle or release is in flight still counts until it commits),
+//     and the used counters are read afterwards with a fresh snapshot (a settle committing in between is
+//     counted twice, never not at all);
+//   - fast path: under a share lock per limit scope, insert the hold, then check with it counted. Among
+//     overlapping fast paths the last to check sees every other's hold, so they cannot together pass a limit.
+//     A failed check withdraws the hold (subtransaction rollback) and takes the slow path;
+//   - slow path: under an exclusive lock per scope (tenant, then user: one global order), check, then insert.
+//     No fast path is between its insert and its check meanwhile, so near a limit the room left goes to one
+//     of the contenders instead of every contender refusing because of the others' tentative holds.
+// Locks are taken and released inside reserve(); a refusal's ERROR releases them. Expired holds are skipped
+// by the scans (expires_at > now), so they stop counting without any job.
 
 #include "reservations.h"
 
@@ -26,6 +30,8 @@ extern "C" {
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
@@ -137,6 +143,65 @@ pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char
     pg_unreachable();
 }
 
+// Inserts a hold; returns its reservation id. Runs inside SPI.
+int64 insert_hold(Datum* args, const char* nulls) {
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[6] = {TEXTOID, TEXTOID, NUMERICOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+    execute_plan(kept_plan(&plan, kInsertSql, 6, types), args, nulls, false, 0);
+    bool isnull;
+    return DatumGetInt64(result_value(0, 1, &isnull));
+}
+
+// What is held and used now: the holds first, with a dirty snapshot (uncommitted ones count, and a hold
+// whose settle is in flight still counts), then the counters with a snapshot taken after that scan, so a
+// settle that commits in between is counted twice (held and used), never not at all.
+void read_limits_state(ApplicableLimits* a, Datum tenant, Datum user_id, bool user_null) {
+    SnapshotData dirty;
+    InitDirtySnapshot(dirty);
+    read_held(a, tenant, user_id, user_null, &dirty, GetCurrentTimestamp());
+    Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
+    read_used(a, tenant, user_id, latest);
+    UnregisterSnapshot(latest);
+}
+
+// The fast path's insert and check, in a subtransaction that is kept when the hold fits and rolled back
+// (withdrawing the hold) when it does not. Any ERROR rolls the subtransaction back before it propagates, so a
+// caller's own subtransaction (a PL/pgSQL exception block) is the current one again when it catches it.
+Decision try_fast_path(ApplicableLimits* a, Datum tenant, Datum user_id, bool user_null, const Estimate& estimate,
+                       Datum* insert_args, const char* insert_nulls, int64* reservation_id) {
+    MemoryContext outer_context = CurrentMemoryContext;
+    ResourceOwner outer_owner = CurrentResourceOwner;
+    Decision decision;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(outer_context);
+    PG_TRY();
+    {
+        *reservation_id = insert_hold(insert_args, insert_nulls);
+        read_limits_state(a, tenant, user_id, user_null);
+        for (int i = 0; i < a->count; ++i) {  // the scan counted this hold too: take it out of held
+            usage_meter::LimitState& l = a->limits[i];
+            core_or_raise([&] { l.held = l.held - estimate_for(l.metric, estimate); });
+        }
+        core_or_raise([&] { decision = decide(a->limits, static_cast<size_t>(a->count), estimate); });
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(outer_context);
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(outer_context);
+        CurrentResourceOwner = outer_owner;
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    if (decision.allowed)
+        ReleaseCurrentSubTransaction();
+    else
+        RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(outer_context);
+    CurrentResourceOwner = outer_owner;
+    return decision;
+}
+
 }  // namespace
 
 // reserve(tenant, user_id, estimated_cost, estimated_tokens, ttl) -> reservation_id, or ERROR UM001.
@@ -180,32 +245,43 @@ UM_FUNCTION(reserve) {
         execute_plan(kept_plan(&plan, kExpireSql, 2, types), args, "  ", false, 0);
     }
 
-    // Only scopes with a hard limit need the lock; soft limits never refuse.
+    // Only scopes with a hard limit are checked and locked; soft limits never refuse.
     LOCKTAG locks[2];
     int lock_count = 0;
     if (has_hard_limit(&applicable, true)) scope_lock_tag(&locks[lock_count++], tenant, user_id, true);
     if (!user_null && has_hard_limit(&applicable, false)) scope_lock_tag(&locks[lock_count++], tenant, user_id, false);
-    for (int i = 0; i < lock_count; ++i) LockAcquire(&locks[i], ExclusiveLock, false, false);
-
-    if (applicable.count > 0) {
-        SnapshotData dirty;
-        InitDirtySnapshot(dirty);
-        read_held(&applicable, tenant, user_id, user_null, &dirty, GetCurrentTimestamp());
-        Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
-        read_used(&applicable, tenant, user_id, latest);
-        UnregisterSnapshot(latest);
-        Decision decision;
-        core_or_raise([&] { decision = decide(applicable.limits, static_cast<size_t>(applicable.count), estimate); });
-        if (!decision.allowed) raise_refused(&applicable, decision.limit, tenant, user_id, user_null, estimate);
+    const char* insert_nulls = user_null ? " n    " : "      ";
+    Datum insert_args[6] = {tenant, user_id, numeric_from_decimal(estimate.cost), Int64GetDatum(estimate.tokens),
+                            TimestampTzGetDatum(created_at), TimestampTzGetDatum(expires_at)};
+    if (lock_count == 0) {
+        int64 id = insert_hold(insert_args, insert_nulls);
+        SPI_finish();
+        PG_RETURN_INT64(id);
     }
 
-    static SPIPlanPtr insert_plan = nullptr;
-    static const Oid types[6] = {TEXTOID, TEXTOID, NUMERICOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-    Datum args[6] = {tenant, user_id, numeric_from_decimal(estimate.cost), Int64GetDatum(estimate.tokens),
-                     TimestampTzGetDatum(created_at), TimestampTzGetDatum(expires_at)};
-    execute_plan(kept_plan(&insert_plan, kInsertSql, 6, types), args, user_null ? " n    " : "      ", false, 0);
-    bool isnull;
-    int64 reservation_id = DatumGetInt64(result_value(0, 1, &isnull));
+    // Fast path, concurrent with other fast paths (share locks): insert the hold, then check with it counted.
+    // Of any set of overlapping fast paths, the last to scan sees every other's hold, so together they never
+    // pass a limit. If the check fails, the hold is withdrawn (its subtransaction rolls back, so no other
+    // reserver counts it from then on) and the slow path decides.
+    for (int i = 0; i < lock_count; ++i) LockAcquire(&locks[i], ShareLock, false, false);
+    int64 reservation_id = 0;
+    Decision decision = try_fast_path(&applicable, tenant, user_id, user_null, estimate, insert_args, insert_nulls,
+                                      &reservation_id);
+    for (int i = lock_count - 1; i >= 0; --i) LockRelease(&locks[i], ShareLock, false);
+    if (decision.allowed) {
+        SPI_finish();
+        PG_RETURN_INT64(reservation_id);
+    }
+
+
+    // Slow path, near a limit: exclusive locks (tenant, then user: one global order), so no fast path is between
+    // its insert and its check and no other slow path is deciding; check, then insert. Released on return, or
+    // by the abort that the refusal causes, never held until commit.
+    for (int i = 0; i < lock_count; ++i) LockAcquire(&locks[i], ExclusiveLock, false, false);
+    read_limits_state(&applicable, tenant, user_id, user_null);
+    core_or_raise([&] { decision = decide(applicable.limits, static_cast<size_t>(applicable.count), estimate); });
+    if (!decision.allowed) raise_refused(&applicable, decision.limit, tenant, user_id, user_null, estimate);
+    reservation_id = insert_hold(insert_args, insert_nulls);
     // The hold is in the table (uncommitted, visible to the next dirty scan): the next reserver may go.
     for (int i = lock_count - 1; i >= 0; --i) LockRelease(&locks[i], ExclusiveLock, false);
     SPI_finish();
