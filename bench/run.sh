@@ -2,6 +2,7 @@
 # Throughput benchmark of usage_meter against plain-SQL baselines, in a throwaway cluster:
 #   usage_record  vs a bare INSERT of the same ledger row into a trigger-less copy of the ledger table
 #   check_limit   vs a primary-key SELECT of one ledger row
+#   reserve + settle (a pair of transactions) vs usage_record
 # at a ~1k-row and a ~100k-row ledger, 16 clients on one hot tenant. Prints a table and writes it to
 # bench/results/latest.txt. Measures the extension as installed on this machine (it does not build it).
 #
@@ -146,6 +147,9 @@ stage() {
     WRITE_START_ID[$size]="$max_id"
     run_bench "$size" bare_insert -D price_id="$PRICE_ID" -D day="$(date -u +%F)"
     run_bench "$size" usage_record
+    # A reserve/settle pair (two transactions: reserve, then usage_record with reservation_id) against the
+    # same limits, as a ratio to the plain usage_record just measured.
+    run_bench "$size" reserve_settle
     AFTER[$size]="$(ledger_rows)"
 }
 
@@ -168,6 +172,8 @@ ROW_SIZES="$(q "SELECT round(avg(pg_column_size(e.*))) || ' / ' ||
                          WHERE b.event_id > ${WRITE_START_ID[100k]})
                   FROM usage_meter.events AS e WHERE e.event_id > ${WRITE_START_ID[100k]}")"
 VERIFY="$(q "SELECT count(*) FROM usage_meter.verify()")"
+HELD="$(q "SELECT count(*) FROM usage_meter.reservations WHERE state = 'held'")"
+[ "$HELD" = 0 ] || PROBLEMS+=("$HELD reservations still held after the reserve_settle runs (every one should be settled)")
 SERVER_ERRORS="$(grep -c -E 'ERROR|FATAL|deadlock' "$UM_CLUSTER_DIR/server.log" || true)"
 [ "$SHAPE_DIFF" = 0 ] || PROBLEMS+=("bare insert row differs from the usage_record row in $SHAPE_DIFF column sets")
 [ "$VERIFY" = 0 ] || PROBLEMS+=("usage_meter.verify() returned $VERIFY mismatches after the runs")
@@ -194,7 +200,8 @@ report() {
     say "each run:   $PGBENCH_TEMPLATE"
     say "            (CHECKPOINT before each run; reads run before writes at each size; the bare table is"
     say "             refilled with a copy of the ledger before each write pair, so both start at the same size;"
-    say "             at 1k the counters are then primed by bench/prime_counters.sql, -c 16 -t 1, for check_limit_primed)"
+    say "             at 1k the counters are then primed by bench/prime_counters.sql, -c 16 -t 1, for check_limit_primed;"
+    say "             reserve_settle's TPS counts pairs: each is two transactions, reserve then the settling usage_record)"
     say ""
     local fmt='%-5s %-18s %8s %10s  %-12s %10s %6s  %-7s %-6s %s\n'
     printf "$fmt" size workload ledger TPS baseline "base TPS" ratio bar result "other CPU % (run/base)"
@@ -210,6 +217,7 @@ report() {
         row "$size" usage_record bare_insert
         row "$size" check_limit pk_select
         [ "$size" = 1k ] && row 1k check_limit_primed pk_select
+        row "$size" reserve_settle usage_record
     done
     say ""
     say "check_limit sums one counter row per slot written: rows per user-day key of today during the runs:"
@@ -231,6 +239,7 @@ report() {
     say "checks: bare insert row == usage_record row (all columns but ids, user, timestamps): $( [ "$SHAPE_DIFF" = 0 ] && echo yes || echo "NO ($SHAPE_DIFF differing)")"
     say "        average row size, usage_record / bare insert: $ROW_SIZES bytes"
     say "        usage_meter.verify() mismatches after all runs: $VERIFY"
+    say "        reservations still held after the reserve_settle runs: $HELD"
     say "        server log ERROR/FATAL/deadlock lines: $SERVER_ERRORS"
     if [ ${#PROBLEMS[@]} -gt 0 ]; then
         say "problems:"
