@@ -107,9 +107,9 @@ SELECT allowed, metric, period, used, held, max_value, remaining FROM usage_mete
 -- happened) or released (false: it had stopped holding).
 SELECT usage_meter.set_tenant('exp');
 SELECT usage_meter.set_limit('exp', NULL, 'requests', 'day', 1);
-SELECT usage_meter.reserve('exp', 'u', ttl => '1 second') AS r6 \gset
+SELECT usage_meter.reserve('exp', 'u', ttl => '2 seconds') AS r6 \gset
 SELECT pg_temp.try_reserve('exp', 'u');
-SELECT pg_sleep(1.1);
+SELECT pg_sleep(2.1);
 SELECT allowed, used, held FROM usage_meter.check_limit('exp', 'u');
 SELECT usage_meter.reserve('exp', 'u', ttl => '200 milliseconds') AS r7 \gset
 SELECT pg_sleep(0.3);
