@@ -55,6 +55,35 @@ RETURNS boolean
     AS 'MODULE_PATHNAME', 'release';
 COMMENT ON FUNCTION usage_meter.release IS 'Gives a reservation''s hold back without usage; true when it was still holding';
 
+-- Closed reservations are kept (so settling one twice is refused as such, not as unknown) until purged.
+-- Not needed for correctness: closed and expired rows never count. Run it from time to time, per tenant.
+CREATE FUNCTION usage_meter.purge_reservations(tenant text, older_than interval DEFAULT '7 days')
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cutoff timestamptz;
+    purged bigint;
+BEGIN
+    IF tenant IS NULL OR older_than IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', CASE WHEN tenant IS NULL THEN 'tenant' ELSE 'older_than' END
+            USING ERRCODE = '22004';
+    END IF;
+    IF older_than < interval '0' THEN
+        RAISE EXCEPTION 'invalid older_than: "%"', older_than
+            USING ERRCODE = '22023', HINT = 'Give how old a closed reservation must be, such as ''7 days''.';
+    END IF;
+    cutoff := pg_catalog.clock_timestamp() - older_than;
+    DELETE FROM usage_meter.reservations AS r
+     WHERE r.tenant = purge_reservations.tenant
+       AND ((r.state IN ('settled', 'released') AND r.closed_at < cutoff)
+            OR (r.state IN ('held', 'expired') AND r.expires_at < cutoff));
+    GET DIAGNOSTICS purged = ROW_COUNT;
+    RETURN purged;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.purge_reservations IS 'Deletes a tenant''s reservations closed (or expired) longer ago than older_than';
+
 -- usage_record gains reservation_id (DROP + CREATE: a defaulted parameter added in place would be ambiguous).
 DROP FUNCTION usage_meter.usage_record(text, text, text, text, bigint, bigint, bigint, bigint, bigint, numeric,
                                        numeric, text, timestamptz, text, text, integer, boolean, jsonb);

@@ -141,6 +141,15 @@ SELECT usage_meter.reserve('acme', '');
 SELECT usage_meter.release(NULL);
 SELECT count(*) = :reservations_before AS nothing_written FROM usage_meter.reservations;
 
+-- Closed and expired reservations are kept until purged, per tenant; live holds never are.
+SELECT state, count(*) FROM usage_meter.reservations WHERE tenant = 'exp' GROUP BY state ORDER BY state;
+SELECT usage_meter.purge_reservations('exp', '1 hour') AS purged_nothing_yet;
+SELECT usage_meter.reserve('exp', 'live') > 0 AS live_hold;
+SELECT usage_meter.purge_reservations('exp', '0 seconds') AS purged;
+SELECT state, count(*) FROM usage_meter.reservations WHERE tenant = 'exp' GROUP BY state ORDER BY state;
+SELECT usage_meter.purge_reservations('exp', '-1 day');
+SELECT usage_meter.purge_reservations(NULL);
+
 SELECT * FROM usage_meter.verify();
 
 -- A database still at 1.0 keeps working with the same library: usage_record with its 18 arguments and
