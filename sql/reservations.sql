@@ -141,6 +141,21 @@ SELECT usage_meter.reserve('acme', '');
 SELECT usage_meter.release(NULL);
 SELECT count(*) = :reservations_before AS nothing_written FROM usage_meter.reservations;
 
+-- An error inside reserve's fast path (here the held sum leaving the exact range) rolls its subtransaction
+-- back before it propagates: a caller's exception block catches it and the transaction goes on normally.
+SELECT usage_meter.set_limit('huge', NULL, 'cost', 'day', 99999999999999999999999999999999999999);
+BEGIN;
+SELECT usage_meter.reserve('huge', 'u', 99999999999999999999999999999999999999) > 0 AS reserved;
+DO $$
+BEGIN
+    PERFORM usage_meter.reserve('huge', 'u', 1);
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'caught %: %', SQLSTATE, SQLERRM;
+END $$;
+SELECT count(*) AS holds FROM usage_meter.reservations WHERE tenant = 'huge';
+COMMIT;
+SELECT count(*) AS holds_after_commit FROM usage_meter.reservations WHERE tenant = 'huge';
+
 -- Closed and expired reservations are kept until purged, per tenant; live holds never are.
 SELECT state, count(*) FROM usage_meter.reservations WHERE tenant = 'exp' GROUP BY state ORDER BY state;
 SELECT usage_meter.purge_reservations('exp', '1 hour') AS purged_nothing_yet;
