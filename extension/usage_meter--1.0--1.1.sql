@@ -165,7 +165,8 @@ CREATE FUNCTION usage_meter.record_response(
     success          boolean DEFAULT true,
     occurred_at      timestamptz DEFAULT pg_catalog.now(),
     metadata         jsonb DEFAULT '{}',
-    idempotency_key  text DEFAULT NULL)
+    idempotency_key  text DEFAULT NULL,
+    reservation_id   bigint DEFAULT NULL)  -- settles that reservation (see the limits section)
 RETURNS usage_meter.recorded
     LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $$
@@ -176,7 +177,8 @@ AS $$
                n.reasoning_tokens,
                cost => n.cost, provider => n.provider_name, occurred_at => $9,
                idempotency_key => COALESCE($11, n.response_id),
-               session_id => $6, latency_ms => $7, success => $8, metadata => $10) AS r
+               session_id => $6, latency_ms => $7, success => $8, metadata => $10,
+               reservation_id => $12) AS r
 $$;
 COMMENT ON FUNCTION usage_meter.record_response IS
     'Records a provider response: normalize_usage, then usage_record with the response id as idempotency key';

@@ -141,6 +141,19 @@ SELECT usage_meter.reserve('acme', '');
 SELECT usage_meter.release(NULL);
 SELECT count(*) = :reservations_before AS nothing_written FROM usage_meter.reservations;
 
+-- record_response settles a reservation too: the provider's response is the actual usage.
+SELECT usage_meter.set_limit('gw', NULL, 'tokens', 'day', 2000);
+SELECT usage_meter.reserve('gw', 'u', 0, 1500) AS r10 \gset
+SELECT pg_temp.try_reserve('gw', 'u', 0, 501);
+SELECT duplicate FROM usage_meter.record_response('gw', 'u', 'chat', 'openai',
+    '{"id": "chatcmpl-r10", "model": "m", "usage": {"prompt_tokens": 900, "completion_tokens": 100}}',
+    reservation_id => :r10);
+SELECT state, event_id IS NOT NULL AS has_event FROM usage_meter.reservations WHERE reservation_id = :r10;
+SELECT allowed, used, held, remaining FROM usage_meter.check_limit('gw', 'u');
+SELECT * FROM usage_meter.record_response('gw', 'u', 'chat', 'openai',
+    '{"id": "chatcmpl-other", "model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}',
+    reservation_id => :r10);
+
 -- An error inside reserve's fast path (here the held sum leaving the exact range) rolls its subtransaction
 -- back before it propagates: a caller's exception block catches it and the transaction goes on normally.
 SELECT usage_meter.set_limit('huge', NULL, 'cost', 'day', 99999999999999999999999999999999999999);
