@@ -45,21 +45,23 @@ SELECT pg_catalog.pg_extension_config_dump('usage_meter.reservation_id_seq', '')
 CREATE FUNCTION usage_meter.reserve(tenant text, user_id text DEFAULT NULL, estimated_cost numeric DEFAULT 0,
                                     estimated_tokens bigint DEFAULT 0, ttl interval DEFAULT '10 minutes')
 RETURNS bigint
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'reserve';
 COMMENT ON FUNCTION usage_meter.reserve IS 'Admits a request and holds its estimate against every hard limit that covers it, or raises SQLSTATE UM001';
 
 CREATE FUNCTION usage_meter.release(reservation_id bigint)
 RETURNS boolean
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'release';
 COMMENT ON FUNCTION usage_meter.release IS 'Gives a reservation''s hold back without usage; true when it was still holding';
 
+-- reserve() and release() run as the extension's owner (like usage_record), so a caller needs no rights on the
+-- table; the ledger-trust section grants them to the writer role, and purge_reservations() to the admin only.
 -- Closed reservations are kept (so settling one twice is refused as such, not as unknown) until purged.
 -- Not needed for correctness: closed and expired rows never count. Run it from time to time, per tenant.
 CREATE FUNCTION usage_meter.purge_reservations(tenant text, older_than interval DEFAULT '7 days')
 RETURNS bigint
-    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     cutoff timestamptz;
@@ -230,7 +232,7 @@ GRANT USAGE ON SCHEMA usage_meter TO usage_meter_writer, usage_meter_reader, usa
 -- Writer and admin paths run as the extension's owner (pinned search_path, set in 1.0), so callers need no
 -- table privileges: they can write only what these functions write.
 ALTER FUNCTION usage_meter.usage_record(text, text, text, text, bigint, bigint, bigint, bigint, bigint, numeric,
-                                        numeric, text, timestamptz, text, text, integer, boolean, jsonb)
+                                        numeric, text, timestamptz, text, text, integer, boolean, jsonb, bigint)
     SECURITY DEFINER;
 ALTER FUNCTION usage_meter.check_limit(text, text, numeric, bigint) SECURITY DEFINER;
 ALTER FUNCTION usage_meter.set_tenant(text, text, numeric) SECURITY DEFINER;
@@ -241,7 +243,7 @@ ALTER FUNCTION usage_meter.remove_limit(text, text, text, text) SECURITY DEFINER
 
 GRANT EXECUTE ON FUNCTION
     usage_meter.usage_record(text, text, text, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
-                             timestamptz, text, text, integer, boolean, jsonb),
+                             timestamptz, text, text, integer, boolean, jsonb, bigint),
     usage_meter.check_limit(text, text, numeric, bigint)
     TO usage_meter_writer, usage_meter_admin;
 GRANT EXECUTE ON FUNCTION
@@ -683,8 +685,8 @@ DECLARE
 BEGIN
     FOR f IN SELECT p.oid FROM pg_catalog.pg_proc AS p
               WHERE p.pronamespace OPERATOR(pg_catalog.=) 'usage_meter'::regnamespace
-                AND (p.proname OPERATOR(pg_catalog.~) 'reserv'
-                     OR p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['record_response', 'normalize_usage']::name[]))
+                AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['reserve', 'release', 'record_response',
+                                                                 'normalize_usage']::name[])
     LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO usage_meter_writer', f);
     END LOOP;

@@ -180,6 +180,25 @@ SELECT usage_meter.purge_reservations(NULL);
 
 SELECT * FROM usage_meter.verify();
 
+-- The writer role may reserve, settle and release (the functions run as the extension's owner), not purge.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS reservations_test_writer;
+RESET client_min_messages;
+CREATE ROLE reservations_test_writer;
+GRANT usage_meter_writer TO reservations_test_writer;
+SELECT usage_meter.set_limit('wr', NULL, 'cost', 'day', 1);
+SET ROLE reservations_test_writer;
+SELECT usage_meter.reserve('wr', 'w', 0.5) AS r11 \gset
+SELECT usage_meter.reserve('wr', 'w', 0.5) AS r12 \gset
+SELECT pg_temp.try_reserve('wr', 'w', 0.01);
+SELECT cost FROM usage_meter.usage_record('wr', 'w', 'chat', cost => 0.25, reservation_id => :r11);
+SELECT usage_meter.release(:r12);
+SELECT usage_meter.purge_reservations('wr', '0 seconds');
+SELECT count(*) FROM usage_meter.reservations;
+RESET ROLE;
+SELECT state, count(*) FROM usage_meter.reservations WHERE user_id = 'w' GROUP BY state ORDER BY state;
+DROP ROLE reservations_test_writer;
+
 -- A database still at 1.0 keeps working with the same library: usage_record with its 18 arguments and
 -- check_limit with its 7 columns; the update to 1.1 adds the reservations.
 SET client_min_messages = warning;
