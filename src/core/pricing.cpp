@@ -1,24 +1,39 @@
 #include "pricing.h"
 
+#include <string>
+
+#include "error.h"
+#include "validate.h"
+
 namespace usage_meter {
 
-int choose_price(const PriceCandidate* candidates, size_t count) {
+int select_tier(const PriceTier* tiers, size_t count, const TokenUsage& usage) {
+    const int64_t context = context_tokens(usage);
     int best = -1;
     for (size_t i = 0; i < count; ++i) {
-        const PriceCandidate& c = candidates[i];
-        if (best < 0) {
+        if (context > tiers[i].above_input_tokens &&
+            (best < 0 || tiers[i].above_input_tokens > tiers[best].above_input_tokens))
             best = static_cast<int>(i);
-            continue;
-        }
-        const PriceCandidate& b = candidates[best];
-        if (c.provider_specific != b.provider_specific) {
-            if (c.provider_specific) best = static_cast<int>(i);
-        } else if (c.effective_from > b.effective_from ||
-                   (c.effective_from == b.effective_from && c.price_id > b.price_id)) {
-            best = static_cast<int>(i);
-        }
     }
     return best;
+}
+
+void check_tiers(const PriceTier* tiers, size_t count, const char* argument) {
+    if (count > kMaxTiers)
+        throw CoreError(ErrorKind::InvalidParameter,
+                        "invalid " + std::string(argument) + ": at most " + std::to_string(kMaxTiers) + " tiers");
+    for (size_t i = 0; i < count; ++i) {
+        int64_t t = tiers[i].above_input_tokens;
+        if (t < 1 || t > kMaxTokenCount)
+            throw CoreError(ErrorKind::InvalidParameter,
+                            "invalid " + std::string(argument) + ": threshold " + std::to_string(t) +
+                                " is not between 1 and 1000000000000 tokens");
+        for (size_t j = 0; j < i; ++j)
+            if (tiers[j].above_input_tokens == t)
+                throw CoreError(ErrorKind::InvalidParameter,
+                                "invalid " + std::string(argument) + ": threshold " + std::to_string(t) +
+                                    " appears twice");
+    }
 }
 
 Decimal token_cost(const TokenUsage& usage, const TokenPrice& price) {
@@ -42,7 +57,8 @@ PricedCost price_event(const PricingInputs& in) {
     Decimal cost;
     if (in.tokens.any()) {
         if (!in.has_model || in.token_price == nullptr) return out;
-        cost = cost + token_cost(in.tokens, *in.token_price);
+        out.tier = select_tier(in.tiers, in.tier_count, in.tokens);
+        cost = cost + token_cost(in.tokens, out.tier < 0 ? *in.token_price : in.tiers[out.tier].price);
     }
     if (in.quantity && !in.quantity->is_zero()) {
         if (!in.unit_price) return out;

@@ -31,18 +31,26 @@ struct TokenPrice {
     std::optional<Decimal> cache_write_per_mtok;
 };
 
-// One price row that could apply to an event: already filtered to the event's model and to
-// effective_from <= occurred_at.
-struct PriceCandidate {
-    int64_t price_id = 0;
-    bool provider_specific = false;  // the row names the event's provider (not provider NULL)
-    int64_t effective_from = 0;      // any monotonic clock; only the order matters
+// A tier of a price: from more than above_input_tokens context tokens in one request (input + cache read +
+// cache write), the whole request is priced at the tier's rates. Absent cache prices mean the tier's input
+// price, as for the base price.
+struct PriceTier {
+    int64_t above_input_tokens = 0;
     TokenPrice price;
 };
 
-// The price that applies: a row for the event's provider beats a provider-NULL row; among equals the latest
-// effective_from wins. Returns the index into candidates, or -1 when there is none.
-int choose_price(const PriceCandidate* candidates, size_t count);
+constexpr size_t kMaxTiers = 8;
+
+// Context tokens of one request, the quantity tier thresholds are compared with.
+inline int64_t context_tokens(const TokenUsage& usage) { return usage.input + usage.cache_read + usage.cache_write; }
+
+// The tier that prices a request: the one with the highest threshold strictly below the request's context
+// tokens; -1 (the base price) when the request is at or under every threshold. Tiers may come in any order.
+int select_tier(const PriceTier* tiers, size_t count, const TokenUsage& usage);
+
+// Checks a price's tiers: at most kMaxTiers, thresholds between 1 and 10^12 tokens and distinct. Throws a
+// CoreError naming `argument` otherwise. (Amounts are checked where they are parsed.)
+void check_tiers(const PriceTier* tiers, size_t count, const char* argument);
 
 // Exact cost of the tokens at a price: sum of count x price / 10^6.
 Decimal token_cost(const TokenUsage& usage, const TokenPrice& price);
@@ -51,6 +59,8 @@ struct PricingInputs {
     TokenUsage tokens;
     bool has_model = false;
     const TokenPrice* token_price = nullptr;     // null: no price for the model
+    const PriceTier* tiers = nullptr;            // the token price's tiers, if any
+    size_t tier_count = 0;
     std::optional<Decimal> quantity;             // non-token units of the operation
     std::optional<Decimal> unit_price;           // per unit of the operation
     std::optional<Decimal> reported_cost;        // what the provider charged; wins over the tables
@@ -62,10 +72,12 @@ struct PricedCost {
     bool priced = false;      // cost is known
     CostSource source = CostSource::None;
     Decimal cost;             // meaningful only when priced
+    int tier = -1;            // the tier of the token price that applied, -1 for the base price
 };
 
 // Prices one event. It is priced when a reported cost is given, or when every non-zero component (tokens,
-// quantity) has a price; an event with nothing to price costs exactly 0.
+// quantity) has a price; an event with nothing to price costs exactly 0. Tokens are priced at the tier
+// select_tier picks (whole-request semantics), else at the base price.
 PricedCost price_event(const PricingInputs& in);
 
 // billed = cost x (1 + markup_pct / 100), exactly.

@@ -74,65 +74,71 @@ TEST(TokenCost, LargeCountsStayExact) {
     EXPECT_EQ(token_cost(usage(0, 999999999999), price("0", "75")), dec("74999999.999925"));
 }
 
-// ---- choose_price ------------------------------------------------------------------------------------
+// ---- tiers: whole-request semantics -------------------------------------------------------------------
 
-PriceCandidate candidate(int64_t id, bool specific, int64_t effective_from) {
-    PriceCandidate c;
-    c.price_id = id;
-    c.provider_specific = specific;
-    c.effective_from = effective_from;
-    c.price = price("1", "1");
-    return c;
+PriceTier tier(int64_t above, const char* input, const char* output) {
+    PriceTier t;
+    t.above_input_tokens = above;
+    t.price = price(input, output);
+    return t;
 }
 
-int64_t chosen_id(const std::vector<PriceCandidate>& cs) {
-    int i = choose_price(cs.data(), cs.size());
-    return i < 0 ? -1 : cs[static_cast<size_t>(i)].price_id;
+TEST(SelectTier, NoTiersIsTheBasePrice) {
+    EXPECT_EQ(select_tier(nullptr, 0, usage(5000000, 1)), -1);
 }
 
-// The choice must not depend on the order the rows arrive in: try every permutation.
-void expect_chosen_in_any_order(std::vector<PriceCandidate> cs, int64_t expected_id) {
-    std::sort(cs.begin(), cs.end(),
-              [](const PriceCandidate& a, const PriceCandidate& b) { return a.price_id < b.price_id; });
-    do {
-        EXPECT_EQ(chosen_id(cs), expected_id);
-    } while (std::next_permutation(cs.begin(), cs.end(), [](const PriceCandidate& a, const PriceCandidate& b) {
-        return a.price_id < b.price_id;
-    }));
+TEST(SelectTier, JustUnderAtAndJustOverTheThreshold) {
+    PriceTier tiers[] = {tier(200000, "6", "22.5")};
+    EXPECT_EQ(select_tier(tiers, 1, usage(199999, 0)), -1);
+    EXPECT_EQ(select_tier(tiers, 1, usage(200000, 0)), -1);  // "above 200k": exactly 200k is not above
+    EXPECT_EQ(select_tier(tiers, 1, usage(200001, 0)), 0);
 }
 
-TEST(ChoosePrice, NoCandidates) {
-    EXPECT_EQ(choose_price(nullptr, 0), -1);
-    PriceCandidate one = candidate(5, false, 0);
-    EXPECT_EQ(choose_price(&one, 0), -1);
-    EXPECT_EQ(choose_price(&one, 1), 0);
+TEST(SelectTier, CountsCachedContextButNotOutput) {
+    PriceTier tiers[] = {tier(200000, "6", "22.5")};
+    EXPECT_EQ(select_tier(tiers, 1, usage(100000, 900000, 50000, 50000)), -1);  // 200000 context tokens
+    EXPECT_EQ(select_tier(tiers, 1, usage(100000, 0, 50000, 50001)), 0);
+    EXPECT_EQ(select_tier(tiers, 1, usage(0, 0, 200001, 0)), 0);
 }
 
-TEST(ChoosePrice, ReturnsAnIndex) {
-    std::vector<PriceCandidate> cs = {candidate(10, false, 1), candidate(11, false, 3), candidate(12, false, 2)};
-    EXPECT_EQ(choose_price(cs.data(), cs.size()), 1);
+TEST(SelectTier, HighestThresholdCrossedWinsInAnyOrder) {
+    PriceTier tiers[] = {tier(272000, "3", "3"), tier(128000, "2", "2"), tier(200000, "1", "1")};
+    EXPECT_EQ(select_tier(tiers, 3, usage(128000, 0)), -1);
+    EXPECT_EQ(select_tier(tiers, 3, usage(128001, 0)), 1);
+    EXPECT_EQ(select_tier(tiers, 3, usage(200001, 0)), 2);
+    EXPECT_EQ(select_tier(tiers, 3, usage(272001, 0)), 0);
 }
 
-TEST(ChoosePrice, ProviderSpecificBeatsProviderNullEvenIfOlder) {
-    expect_chosen_in_any_order({candidate(1, true, 100), candidate(2, false, 200)}, 1);
-    expect_chosen_in_any_order({candidate(1, false, 300), candidate(2, true, 100), candidate(3, false, 200)}, 2);
+TEST(PriceEvent, CrossingATierPricesTheWholeRequestAtTheTierRates) {
+    TokenPrice base = price("3", "15", "0.3", "3.75");
+    PriceTier tiers[] = {tier(200000, "6", "22.5")};
+    tiers[0].price.cache_read_per_mtok = dec("0.6");
+    PricingInputs in;
+    in.has_model = true;
+    in.token_price = &base;
+    in.tiers = tiers;
+    in.tier_count = 1;
+    in.tokens = usage(150000, 1000, 50000);  // exactly 200000 context tokens: base
+    PricedCost at = price_event(in);
+    EXPECT_EQ(at.tier, -1);
+    // 150000 x 3 + 1000 x 15 + 50000 x 0.3 = 480000 per million
+    EXPECT_EQ(at.cost, dec("0.48"));
+    in.tokens = usage(150001, 1000, 50000);  // one more: every token at the tier's rates
+    PricedCost over = price_event(in);
+    EXPECT_EQ(over.tier, 0);
+    // 150001 x 6 + 1000 x 22.5 + 50000 x 0.6 = 952506 per million
+    EXPECT_EQ(over.cost, dec("0.952506"));
 }
 
-TEST(ChoosePrice, LatestEffectiveFromAmongEquals) {
-    expect_chosen_in_any_order({candidate(1, true, 100), candidate(2, true, 300), candidate(3, true, 200)}, 2);
-    expect_chosen_in_any_order({candidate(1, false, 100), candidate(2, false, 300), candidate(3, false, 200)}, 2);
-    // Latest among the provider-specific rows, not the latest overall.
-    expect_chosen_in_any_order(
-        {candidate(1, true, 100), candidate(2, true, 200), candidate(3, false, 900), candidate(4, false, 950)}, 2);
-    // Negative clock values (before the epoch) order the same way.
-    expect_chosen_in_any_order({candidate(1, true, -200), candidate(2, true, -100)}, 2);
-}
-
-TEST(ChoosePrice, TiesGoToTheHighestPriceId) {
-    // Same provider-specificity and same effective_from: the row created last (highest id) wins, so the choice
-    // is deterministic.
-    expect_chosen_in_any_order({candidate(7, true, 100), candidate(9, true, 100), candidate(8, true, 100)}, 9);
-    expect_chosen_in_any_order({candidate(7, true, 100), candidate(9, true, 50), candidate(8, true, 100)}, 8);
+TEST(CheckTiers, RefusesAbsurdOrRepeatedThresholds) {
+    PriceTier ok[] = {tier(128000, "1", "1"), tier(200000, "2", "2")};
+    EXPECT_NO_THROW(check_tiers(ok, 2, "tiers"));
+    PriceTier zero[] = {tier(0, "1", "1")};
+    EXPECT_CORE_ERROR(check_tiers(zero, 1, "tiers"), ErrorKind::InvalidParameter, "threshold 0");
+    PriceTier huge[] = {tier(1000000000001, "1", "1")};
+    EXPECT_CORE_ERROR(check_tiers(huge, 1, "tiers"), ErrorKind::InvalidParameter, "threshold 1000000000001");
+    PriceTier twice[] = {tier(5, "1", "1"), tier(5, "2", "2")};
+    EXPECT_CORE_ERROR(check_tiers(twice, 2, "tiers"), ErrorKind::InvalidParameter, "appears twice");
 }
 
 // ---- price_event -------------------------------------------------------------------------------------
