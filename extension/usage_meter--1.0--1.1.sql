@@ -8,6 +8,52 @@
 -- pricing: price history, model matching, tiers, the public price map, reprice, markup history
 -- ============================================================================================================
 
+-- Tiers: whole-request prices above a context-token threshold, stored canonically (see docs/pricing.md).
+ALTER TABLE usage_meter.prices ADD COLUMN tiers jsonb;
+COMMENT ON COLUMN usage_meter.prices.tiers IS
+    'Whole-request tiers: [{"above_input_tokens": N, "input_per_mtok": .., "output_per_mtok": .., "cache_read_per_mtok": .., "cache_write_per_mtok": ..}]';
+
+-- The price history guard: a price row is never updated, and a new price may not start before the latest
+-- price of the same model and provider (that would change the price in force for events already recorded).
+CREATE FUNCTION usage_meter.prices_guard() RETURNS trigger
+    LANGUAGE c SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'prices_guard';
+CREATE TRIGGER prices_guard BEFORE INSERT OR UPDATE ON usage_meter.prices
+    FOR EACH ROW EXECUTE FUNCTION usage_meter.prices_guard();
+
+DROP FUNCTION usage_meter.set_price(text, numeric, numeric, numeric, numeric, text, timestamptz);
+CREATE FUNCTION usage_meter.set_price(
+    model                 text,
+    input_per_mtok        numeric,
+    output_per_mtok       numeric,
+    cache_read_per_mtok   numeric DEFAULT NULL,
+    cache_write_per_mtok  numeric DEFAULT NULL,
+    provider              text DEFAULT NULL,
+    effective_from        timestamptz DEFAULT '-infinity',
+    tiers                 jsonb DEFAULT NULL)
+RETURNS bigint
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'set_price';
+COMMENT ON FUNCTION usage_meter.set_price IS 'Adds a price (USD per million tokens) from effective_from on, with optional whole-request tiers';
+
+CREATE FUNCTION usage_meter.price_for(
+    model text, provider text DEFAULT NULL, at timestamptz DEFAULT pg_catalog.now(),
+    OUT price_id bigint, OUT matched_model text, OUT matched_provider text, OUT effective_from timestamptz,
+    OUT input_per_mtok numeric, OUT output_per_mtok numeric, OUT cache_read_per_mtok numeric,
+    OUT cache_write_per_mtok numeric, OUT tiers jsonb, OUT rule text, OUT explanation text)
+RETURNS record
+    LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'price_for';
+COMMENT ON FUNCTION usage_meter.price_for IS 'The price an event of this model and provider at "at" gets, and why';
+
+CREATE FUNCTION usage_meter.import_litellm_prices(
+    prices jsonb, effective_from timestamptz DEFAULT pg_catalog.now(),
+    OUT added bigint, OUT unchanged bigint, OUT skipped bigint)
+RETURNS record
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'import_litellm_prices';
+COMMENT ON FUNCTION usage_meter.import_litellm_prices IS 'Imports LiteLLM''s model_prices_and_context_window.json: adds only prices that changed';
+
 -- (end of pricing)
 
 -- ============================================================================================================

@@ -1,5 +1,7 @@
 #include "pricing.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "error.h"
@@ -34,6 +36,59 @@ void check_tiers(const PriceTier* tiers, size_t count, const char* argument) {
                                 "invalid " + std::string(argument) + ": threshold " + std::to_string(t) +
                                     " appears twice");
     }
+}
+
+int64_t parse_threshold(std::string_view argument, std::string_view text) {
+    Decimal value = Decimal::parse_named(text, argument);
+    if (value.scale() != 0 || value.units() < 1 || value.units() > kMaxTokenCount)
+        throw CoreError(ErrorKind::InvalidParameter,
+                        "invalid " + std::string(argument) + ": threshold " + std::string(text) +
+                            " is not a whole number of tokens between 1 and 1000000000000");
+    return static_cast<int64_t>(value.units());
+}
+
+bool write_tiers_json(const PriceTier* tiers, size_t count, char* buf, size_t size) {
+    size_t order[kMaxTiers];
+    if (count > kMaxTiers) return false;
+    for (size_t i = 0; i < count; ++i) order[i] = i;
+    std::sort(order, order + count,
+              [&](size_t a, size_t b) { return tiers[a].above_input_tokens < tiers[b].above_input_tokens; });
+    std::string out = "[";
+    for (size_t k = 0; k < count; ++k) {
+        const PriceTier& t = tiers[order[k]];
+        if (k > 0) out += ", ";
+        out += "{\"above_input_tokens\": " + std::to_string(t.above_input_tokens);
+        out += ", \"input_per_mtok\": " + t.price.input_per_mtok.to_string();
+        out += ", \"output_per_mtok\": " + t.price.output_per_mtok.to_string();
+        if (t.price.cache_read_per_mtok) out += ", \"cache_read_per_mtok\": " + t.price.cache_read_per_mtok->to_string();
+        if (t.price.cache_write_per_mtok)
+            out += ", \"cache_write_per_mtok\": " + t.price.cache_write_per_mtok->to_string();
+        out += "}";
+    }
+    out += "]";
+    if (out.size() + 1 > size) return false;
+    std::memcpy(buf, out.c_str(), out.size() + 1);
+    return true;
+}
+
+namespace {
+bool same_token_price(const TokenPrice& a, const TokenPrice& b) {
+    return a.input_per_mtok == b.input_per_mtok && a.output_per_mtok == b.output_per_mtok &&
+           a.cache_read_per_mtok == b.cache_read_per_mtok && a.cache_write_per_mtok == b.cache_write_per_mtok;
+}
+}  // namespace
+
+bool same_price(const TokenPrice& a, const PriceTier* a_tiers, size_t a_count, const TokenPrice& b,
+                const PriceTier* b_tiers, size_t b_count) {
+    if (!same_token_price(a, b) || a_count != b_count) return false;
+    for (size_t i = 0; i < a_count; ++i) {
+        bool found = false;
+        for (size_t j = 0; j < b_count && !found; ++j)
+            found = a_tiers[i].above_input_tokens == b_tiers[j].above_input_tokens &&
+                    same_token_price(a_tiers[i].price, b_tiers[j].price);
+        if (!found) return false;
+    }
+    return true;
 }
 
 Decimal token_cost(const TokenUsage& usage, const TokenPrice& price) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "decimal.h"
 
@@ -51,6 +52,18 @@ int select_tier(const PriceTier* tiers, size_t count, const TokenUsage& usage);
 // Checks a price's tiers: at most kMaxTiers, thresholds between 1 and 10^12 tokens and distinct. Throws a
 // CoreError naming `argument` otherwise. (Amounts are checked where they are parsed.)
 void check_tiers(const PriceTier* tiers, size_t count, const char* argument);
+
+// A tier threshold given as decimal text: a whole number of tokens (range checked by check_tiers).
+int64_t parse_threshold(std::string_view argument, std::string_view text);
+
+// The canonical JSON of a price's tiers, sorted by threshold, as stored in prices.tiers:
+// [{"above_input_tokens": 200000, "input_per_mtok": 6, "output_per_mtok": 22.5, ...}]. Writes it NUL-terminated
+// into buf; returns false when it does not fit.
+bool write_tiers_json(const PriceTier* tiers, size_t count, char* buf, size_t size);
+
+// Whether two prices (with their tiers, in any order) charge exactly the same.
+bool same_price(const TokenPrice& a, const PriceTier* a_tiers, size_t a_count, const TokenPrice& b,
+                const PriceTier* b_tiers, size_t b_count);
 
 // Exact cost of the tokens at a price: sum of count x price / 10^6.
 Decimal token_cost(const TokenUsage& usage, const TokenPrice& price);

@@ -2,6 +2,7 @@
 // writes anything, and names the argument in its error.
 
 #include "args.h"
+#include "pricing.h"
 #include "spi.h"
 
 extern "C" {
@@ -79,12 +80,15 @@ UM_FUNCTION(set_tenant) {
 }
 
 // set_price(model, input_per_mtok, output_per_mtok, cache_read_per_mtok, cache_write_per_mtok, provider,
-//           effective_from) -> price_id. A price is never rewritten: setting the same price again returns it,
-// a different price for the same model, provider and time is refused.
+//           effective_from, tiers) -> price_id. A price is never rewritten: setting the same price again returns
+// it, a different price for the same model, provider and time is refused. A 1.0 database calls it with the
+// first seven arguments (no tiers column).
 UM_FUNCTION(set_price) {
+    const bool with_tiers = PG_NARGS() >= 8;
+    const int nargs = with_tiers ? 8 : 7;
     Datum model = name_arg(fcinfo, 0, "model");
-    Datum args[7];
-    bool nulls[7] = {false, false, false, false, false, false, false};
+    Datum args[8];
+    bool nulls[8] = {false, false, false, false, false, false, false, true};
     args[0] = model;
     args[1] = amount_arg(fcinfo, 1, "input_per_mtok", false, &nulls[1]);
     args[2] = amount_arg(fcinfo, 2, "output_per_mtok", false, &nulls[2]);
@@ -99,32 +103,52 @@ UM_FUNCTION(set_price) {
     require_arg(fcinfo, 6, "effective_from");
     require_finite(PG_GETARG_TIMESTAMPTZ(6), "effective_from", true);
     args[6] = PG_GETARG_DATUM(6);
-    char spi_nulls[8];
-    for (int i = 0; i < 7; ++i) spi_nulls[i] = nulls[i] ? 'n' : ' ';
-    spi_nulls[7] = '\0';
+    args[7] = 0;
+    if (with_tiers && !PG_ARGISNULL(7)) {
+        PriceTier tiers[kMaxTiers];
+        size_t count = tiers_from_jsonb(PG_GETARG_JSONB_P(7), tiers, "tiers");
+        if (count > 0) {
+            args[7] = tiers_jsonb(tiers, count);
+            nulls[7] = false;
+        }
+    }
+    char spi_nulls[9];
+    for (int i = 0; i < nargs; ++i) spi_nulls[i] = nulls[i] ? 'n' : ' ';
+    spi_nulls[nargs] = '\0';
 
-    static SPIPlanPtr insert_plan = nullptr, existing_plan = nullptr;
-    static const Oid types[7] = {TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID};
+    static SPIPlanPtr insert_plans[2] = {nullptr, nullptr}, existing_plans[2] = {nullptr, nullptr};
+    static const Oid types[8] = {TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID,
+                                 JSONBOID};
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    execute_plan(kept_plan(&insert_plan,
-                           "INSERT INTO usage_meter.prices (model, input_per_mtok, output_per_mtok,"
-                           " cache_read_per_mtok, cache_write_per_mtok, provider, effective_from)"
-                           " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                           " ON CONFLICT ON CONSTRAINT prices_model_provider_from DO NOTHING RETURNING price_id",
-                           7, types),
+    execute_plan(kept_plan(&insert_plans[with_tiers],
+                           with_tiers ? "INSERT INTO usage_meter.prices (model, input_per_mtok, output_per_mtok,"
+                                        " cache_read_per_mtok, cache_write_per_mtok, provider, effective_from, tiers)"
+                                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                                        " ON CONFLICT ON CONSTRAINT prices_model_provider_from DO NOTHING RETURNING price_id"
+                                      : "INSERT INTO usage_meter.prices (model, input_per_mtok, output_per_mtok,"
+                                        " cache_read_per_mtok, cache_write_per_mtok, provider, effective_from)"
+                                        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                                        " ON CONFLICT ON CONSTRAINT prices_model_provider_from DO NOTHING RETURNING price_id",
+                           nargs, types),
                  args, spi_nulls, false, 0);
     bool isnull;
     int64 price_id;
     if (SPI_processed == 1) {
         price_id = DatumGetInt64(result_value(0, 1, &isnull));
     } else {
-        execute_plan(kept_plan(&existing_plan,
-                               "SELECT price_id, input_per_mtok = $2 AND output_per_mtok = $3"
-                               "   AND cache_read_per_mtok IS NOT DISTINCT FROM $4"
-                               "   AND cache_write_per_mtok IS NOT DISTINCT FROM $5"
-                               "  FROM usage_meter.prices WHERE model = $1 AND provider IS NOT DISTINCT FROM $6"
-                               "   AND effective_from = $7",
-                               7, types),
+        execute_plan(kept_plan(&existing_plans[with_tiers],
+                               with_tiers ? "SELECT price_id, input_per_mtok = $2 AND output_per_mtok = $3"
+                                            "   AND cache_read_per_mtok IS NOT DISTINCT FROM $4"
+                                            "   AND cache_write_per_mtok IS NOT DISTINCT FROM $5"
+                                            "   AND tiers IS NOT DISTINCT FROM $8"
+                                            "  FROM usage_meter.prices WHERE model = $1 AND provider IS NOT DISTINCT FROM $6"
+                                            "   AND effective_from = $7"
+                                          : "SELECT price_id, input_per_mtok = $2 AND output_per_mtok = $3"
+                                            "   AND cache_read_per_mtok IS NOT DISTINCT FROM $4"
+                                            "   AND cache_write_per_mtok IS NOT DISTINCT FROM $5"
+                                            "  FROM usage_meter.prices WHERE model = $1 AND provider IS NOT DISTINCT FROM $6"
+                                            "   AND effective_from = $7",
+                               nargs, types),
                      args, spi_nulls, false, 1);
         if (SPI_processed != 1) elog(ERROR, "usage_meter: conflicting price not found");
         price_id = DatumGetInt64(result_value(0, 1, &isnull));

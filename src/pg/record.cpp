@@ -10,6 +10,7 @@
 #include "corrections.h"
 #include "key_scan.h"
 #include "module.h"
+#include "pricing.h"
 #include "reservations.h"
 #include "spi.h"
 
@@ -76,14 +77,12 @@ const int* event_attnums(TupleDesc desc) {
     return attnums;
 }
 
-constexpr int kMaxCandidates = 2;
-
 // Everything the ledger needs from the settings tables to bucket and price one event. Plain data only.
 struct EventContext {
     pg_tz* zone;
     Decimal markup_pct;
-    int candidate_count;
-    PriceCandidate candidates[kMaxCandidates];
+    bool has_price;
+    FoundPrice price;
     bool has_unit_price;
     int64 unit_price_id;
     Decimal unit_price;
@@ -109,34 +108,6 @@ bool read_tenant(Datum tenant, EventContext* ctx) {
     }
     key_scan_close(&scan);
     return found;
-}
-
-// The token price in force at `at` for the model and provider (or provider NULL): the row of prices_model_
-// provider_from (model, provider, effective_from) found first when scanning back from `at`.
-void read_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, EventContext* ctx) {
-    ScanKeyData keys[3];
-    key_text(scan, &keys[0], 1, model);
-    if (provider_null)
-        key_is_null(&keys[1], 2);
-    else
-        key_text(scan, &keys[1], 2, provider);
-    key_timestamptz_at_most(&keys[2], 3, at);
-    key_scan_rescan(scan, keys, 3);
-    if (!key_scan_previous(scan)) return;
-    bool isnull;
-    TupleTableSlot* row = scan->row;
-    PriceCandidate& c = ctx->candidates[ctx->candidate_count++];
-    c.price_id = DatumGetInt64(slot_getattr(row, key_scan_column(scan, "price_id"), &isnull));
-    c.provider_specific = !provider_null;
-    c.price.input_per_mtok = amount_from_numeric(slot_getattr(row, key_scan_column(scan, "input_per_mtok"), &isnull),
-                                                 "input_per_mtok");
-    c.price.output_per_mtok = amount_from_numeric(
-        slot_getattr(row, key_scan_column(scan, "output_per_mtok"), &isnull), "output_per_mtok");
-    Datum cache_read = slot_getattr(row, key_scan_column(scan, "cache_read_per_mtok"), &isnull);
-    if (!isnull) c.price.cache_read_per_mtok = amount_from_numeric(cache_read, "cache_read_per_mtok");
-    Datum cache_write = slot_getattr(row, key_scan_column(scan, "cache_write_per_mtok"), &isnull);
-    if (!isnull) c.price.cache_write_per_mtok = amount_from_numeric(cache_write, "cache_write_per_mtok");
-    c.effective_from = DatumGetTimestampTz(slot_getattr(row, key_scan_column(scan, "effective_from"), &isnull));
 }
 
 // The unit price in force at `at` for the operation, from unit_prices_operation_from (operation, effective_from).
@@ -173,14 +144,13 @@ void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bo
         PopActiveSnapshot();
         if (!found) elog(ERROR, "usage_meter: tenant could not be created");
     }
-    ctx->candidate_count = 0;
+    ctx->has_price = false;
     ctx->has_unit_price = false;
     Datum at = TimestampTzGetDatum(occurred_at);
     if (!model_null) {
         KeyScan scan;
-        key_scan_open(&scan, "prices", "prices_model_provider_from", 3);
-        if (!provider_null) read_price(&scan, model, provider, false, at, ctx);
-        read_price(&scan, model, 0, true, at, ctx);
+        price_scan_open(&scan);
+        ctx->has_price = find_price(&scan, model, provider, provider_null, at, &ctx->price);
         key_scan_close(&scan);
     }
     if (need_unit_price) read_unit_price(operation, at, ctx);
@@ -283,15 +253,15 @@ UM_FUNCTION(events_prepare) {
     CivilDate day;
     PricedCost priced;
     Decimal billed;
-    int chosen = -1;
     core_or_raise([&] {
         PgZone zone(context.zone);
         day = local_date(floor_div(unix_us_from_pg(occurred_at), kUsecPerSec), zone);
-        chosen = choose_price(context.candidates, static_cast<size_t>(context.candidate_count));
         PricingInputs in;
         in.tokens = usage;
         in.has_model = model.data != nullptr;
-        in.token_price = chosen >= 0 ? &context.candidates[chosen].price : nullptr;
+        in.token_price = context.has_price ? &context.price.price : nullptr;
+        in.tiers = context.price.tiers;
+        in.tier_count = context.has_price ? context.price.tier_count : 0;
         in.quantity = quantity;
         if (context.has_unit_price) in.unit_price = context.unit_price;
         in.reported_cost = reported_cost;
@@ -321,8 +291,8 @@ UM_FUNCTION(events_prepare) {
     set(kBilledCost, priced.priced ? numeric_from_decimal(billed) : 0, !priced.priced);
     set(kPriced, BoolGetDatum(priced.priced), false);
     set(kCostSource, priced.priced ? CStringGetTextDatum(from_table ? "price_table" : "reported") : 0, !priced.priced);
-    bool token_priced = from_table && usage.any() && chosen >= 0;
-    set(kPriceId, token_priced ? Int64GetDatum(context.candidates[chosen].price_id) : 0, !token_priced);
+    bool token_priced = from_table && usage.any() && context.has_price;
+    set(kPriceId, token_priced ? Int64GetDatum(context.price.price_id) : 0, !token_priced);
     bool unit_priced = from_table && need_unit_price && context.has_unit_price;
     set(kUnitPriceId, unit_priced ? Int64GetDatum(context.unit_price_id) : 0, !unit_priced);
     set(kMarkupPct, numeric_from_decimal(context.markup_pct), false);
