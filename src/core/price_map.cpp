@@ -93,6 +93,8 @@ void litellm_field(LiteLlmPrice& price, std::string_view model, std::string_view
         int64_t threshold = suffix.empty() ? 0 : tier_threshold(suffix);
         if (threshold < 0) continue;  // another variant (_priority, _batches, _above_1hr...): not ours
         std::string field = "price of \"" + std::string(model) + "\" field " + std::string(key);
+        if (!suffix.empty() && threshold == 0)
+            throw CoreError(ErrorKind::InvalidParameter, "invalid " + field + ": a tier must start above 0 tokens");
         if (!is_number)
             throw CoreError(ErrorKind::InvalidParameter, "invalid " + field + ": it must be a JSON number");
         Decimal value = per_million_from_json_number(number_text, field);

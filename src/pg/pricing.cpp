@@ -251,9 +251,10 @@ UM_FUNCTION(prices_guard) {
         if (!at_same_time) {
             char* new_from = pstrdup(timestamptz_to_str(DatumGetTimestampTz(from)));
             ereport(ERROR, (errcode(ERRCODE_EXCLUSION_VIOLATION),
-                            errmsg("a price for model \"%s\"%s%s from %s would overlap price %lld, in force from %s",
-                                   TextDatumGetCString(model), provider_null ? "" : " and provider ",
-                                   provider_null ? "" : TextDatumGetCString(provider), new_from,
+                            errmsg("a price for model \"%s\"%s%s%s from %s would overlap price %lld, in force from %s",
+                                   TextDatumGetCString(model), provider_null ? "" : " and provider \"",
+                                   provider_null ? "" : TextDatumGetCString(provider), provider_null ? "" : "\"",
+                                   new_from,
                                    static_cast<long long>(latest_id), timestamptz_to_str(latest)),
                             errhint("Prices are never rewritten: a change applies from a time after the latest price.")));
         }
@@ -310,8 +311,8 @@ UM_FUNCTION(price_for) {
     } else {
         nulls[10] = false;
         values[10] = CStringGetTextDatum(psprintf(
-            "no price: model \"%s\"%s%s has no price in force at %s, exactly or by provider prefix or dated id",
-            model_text, provider_null ? "" : " with provider ", provider_null ? "" : TextDatumGetCString(provider),
+            "no price: model \"%s\"%s%s%s has no price in force at %s, exactly or by provider prefix or dated id",
+            model_text, provider_null ? "" : " with provider \"", provider_null ? "" : TextDatumGetCString(provider), provider_null ? "" : "\"",
             timestamptz_to_str(DatumGetTimestampTz(at))));
     }
     key_scan_close(&scan);
@@ -354,8 +355,11 @@ UM_FUNCTION(import_litellm_prices) {
     static const Oid types[8] = {TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, TIMESTAMPTZOID, JSONBOID};
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     int64 added = 0, unchanged = 0, skipped = 0;
-    LiteLlmPrice* entry = static_cast<LiteLlmPrice*>(palloc(sizeof(LiteLlmPrice)));
-    FoundPrice* current = static_cast<FoundPrice*>(palloc(sizeof(FoundPrice)));
+    // On the stack, not palloc'd: Decimal holds an __int128, which needs 16-byte alignment (palloc gives 8).
+    LiteLlmPrice entry_storage;
+    FoundPrice current_storage;
+    LiteLlmPrice* entry = &entry_storage;
+    FoundPrice* current = &current_storage;
     MemoryContext per_entry = AllocSetContextCreate(CurrentMemoryContext, "usage_meter import", ALLOCSET_DEFAULT_SIZES);
 
     JsonbIterator* it = JsonbIteratorInit(&map->root);
@@ -368,9 +372,11 @@ UM_FUNCTION(import_litellm_prices) {
             continue;
         }
         if (token != WJB_VALUE) continue;
-        if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("invalid prices: the entry for \"%s\" is not a JSON object", name)));
+        // Values that are not objects are the map's own metadata (such as "last_updated"): skipped.
+        if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data)) {
+            ++skipped;
+            continue;
+        }
         MemoryContext outer = MemoryContextSwitchTo(per_entry);
         bool name_ok = true;
         size_t name_length = strlen(name);
