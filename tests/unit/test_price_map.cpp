@@ -91,6 +91,8 @@ TEST(LiteLlm, MalformedTokenPricesAreErrors) {
                       "gpt-x", "input_cost_per_token", "JSON number");
     EXPECT_CORE_ERROR(litellm_field(p, "gpt-x", "output_cost_per_token", true, "-1e-6"),
                       ErrorKind::InvalidParameter, "negative");
+    EXPECT_CORE_ERROR(litellm_field(p, "gpt-x", "input_cost_per_token_above_0k_tokens", true, "1e-6"),
+                      ErrorKind::InvalidParameter, "above 0 tokens");
     // A field that is not a token price may be anything.
     EXPECT_NO_THROW(litellm_field(p, "gpt-x", "search_context_cost_per_query", false, ""));
 }

@@ -141,6 +141,40 @@ TEST(CheckTiers, RefusesAbsurdOrRepeatedThresholds) {
     EXPECT_CORE_ERROR(check_tiers(twice, 2, "tiers"), ErrorKind::InvalidParameter, "appears twice");
 }
 
+TEST(Tiers, CanonicalJsonSortedByThreshold) {
+    PriceTier tiers[] = {tier(272000, "3", "30"), tier(128000, "0.000001", "2")};
+    tiers[1].price.cache_read_per_mtok = dec("0.5");
+    char buf[512];
+    ASSERT_TRUE(write_tiers_json(tiers, 2, buf, sizeof buf));
+    EXPECT_STREQ(buf,
+                 "[{\"above_input_tokens\": 128000, \"input_per_mtok\": 0.000001, \"output_per_mtok\": 2, "
+                 "\"cache_read_per_mtok\": 0.5}, {\"above_input_tokens\": 272000, \"input_per_mtok\": 3, "
+                 "\"output_per_mtok\": 30}]");
+    EXPECT_FALSE(write_tiers_json(tiers, 2, buf, 20));
+    ASSERT_TRUE(write_tiers_json(tiers, 0, buf, sizeof buf));
+    EXPECT_STREQ(buf, "[]");
+}
+
+TEST(Tiers, ThresholdsAreWholeTokenCounts) {
+    EXPECT_EQ(parse_threshold("t", "200000"), 200000);
+    EXPECT_EQ(parse_threshold("t", "2e5"), 200000);
+    EXPECT_CORE_ERROR(parse_threshold("t", "200000.5"), ErrorKind::InvalidParameter, "whole number");
+    EXPECT_CORE_ERROR(parse_threshold("t", "0"), ErrorKind::InvalidParameter, "whole number");
+    EXPECT_CORE_ERROR(parse_threshold("t", "-5"), ErrorKind::InvalidParameter, "whole number");
+    EXPECT_CORE_ERROR(parse_threshold("t", "1e13"), ErrorKind::InvalidParameter, "whole number");
+}
+
+TEST(Tiers, SamePriceIgnoresTierOrderButNotValues) {
+    TokenPrice base = price("1", "2");
+    PriceTier a[] = {tier(100, "3", "4"), tier(200, "5", "6")};
+    PriceTier b[] = {tier(200, "5", "6"), tier(100, "3.0", "4")};
+    EXPECT_TRUE(same_price(base, a, 2, price("1.00", "2"), b, 2));
+    EXPECT_FALSE(same_price(base, a, 2, base, b, 1));
+    b[0].price.cache_read_per_mtok = dec("5");  // explicit cache price differs from "absent"
+    EXPECT_FALSE(same_price(base, a, 2, base, b, 2));
+    EXPECT_FALSE(same_price(base, nullptr, 0, price("1", "2", "1"), nullptr, 0));
+}
+
 // ---- price_event -------------------------------------------------------------------------------------
 
 TEST(PriceEvent, ReportedCostWins) {
