@@ -54,6 +54,17 @@ RETURNS record
     AS 'MODULE_PATHNAME', 'import_litellm_prices';
 COMMENT ON FUNCTION usage_meter.import_litellm_prices IS 'Imports LiteLLM''s model_prices_and_context_window.json: adds only prices that changed';
 
+-- Prices events again with the prices now in the table and corrects summaries and counters by the difference,
+-- in the same transaction. Events with a provider-reported cost are never repriced.
+CREATE FUNCTION usage_meter.reprice(
+    tenant text DEFAULT NULL, since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+    only_unpriced boolean DEFAULT true,
+    OUT events_changed bigint, OUT cost_difference numeric, OUT billed_cost_difference numeric)
+RETURNS record
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'reprice';
+COMMENT ON FUNCTION usage_meter.reprice IS 'Prices events again with the current prices; summaries and counters corrected in the same transaction';
+
 -- (end of pricing)
 
 -- ============================================================================================================

@@ -38,4 +38,8 @@ size_t tiers_from_jsonb(Jsonb* tiers, PriceTier* out, const char* argument);
 // The canonical jsonb of tiers (sorted by threshold).
 Datum tiers_jsonb(const PriceTier* tiers, size_t count);
 
+// Lets the next UPDATE of the ledger through its append-only guard; reprice() sets it around its own statement
+// and resets it, also on error.
+void allow_reprice_update(bool allowed);
+
 }  // namespace usage_meter::pg

@@ -505,7 +505,16 @@ UM_FUNCTION(roll_up) {
     PG_RETURN_INT64(count);
 }
 
-// BEFORE UPDATE OR DELETE OR TRUNCATE: the ledger is append-only.
+namespace usage_meter::pg {
+namespace {
+// Set only inside reprice() around its own UPDATE of the pricing columns (see reprice.cpp), and always reset.
+bool reprice_update_allowed = false;
+}  // namespace
+void allow_reprice_update(bool allowed) { reprice_update_allowed = allowed; }
+}  // namespace usage_meter::pg
+
+// BEFORE UPDATE OR DELETE OR TRUNCATE: the ledger is append-only. The one exception is reprice()'s own
+// statement, which rewrites only cost, billed_cost, priced, cost_source, price_id and unit_price_id.
 UM_FUNCTION(events_append_only) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_append_only must be called as a trigger")));
@@ -513,6 +522,7 @@ UM_FUNCTION(events_append_only) {
     const char* action = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)   ? "UPDATE"
                          : TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ? "DELETE"
                                                                       : "TRUNCATE";
+    if (reprice_update_allowed && TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) return PointerGetDatum(nullptr);
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("usage_meter.events is append-only: %s is not allowed", action),
                     errhint("Usage already happened; record a correcting event instead.")));
