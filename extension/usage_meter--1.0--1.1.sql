@@ -65,6 +65,38 @@ RETURNS record
     AS 'MODULE_PATHNAME', 'reprice';
 COMMENT ON FUNCTION usage_meter.reprice IS 'Prices events again with the current prices; summaries and counters corrected in the same transaction';
 
+-- Markup history: a tenant's markup applies from the time it is set (tenants.markup_from); the markups it
+-- replaced stay in tenant_markups for events that occurred before (backfills). Recorded events keep the markup
+-- and billed cost they were recorded with.
+ALTER TABLE usage_meter.tenants ADD COLUMN markup_from timestamptz NOT NULL DEFAULT '-infinity';
+CREATE TABLE usage_meter.tenant_markups (
+    tenant          text NOT NULL REFERENCES usage_meter.tenants (tenant),
+    markup_pct      numeric NOT NULL CHECK (markup_pct >= -100),
+    effective_from  timestamptz NOT NULL,
+    effective_until timestamptz NOT NULL,
+    PRIMARY KEY (tenant, effective_from)
+);
+COMMENT ON TABLE usage_meter.tenant_markups IS 'Past markups of each tenant: markup_pct applied from effective_from until effective_until';
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.tenant_markups', '');
+
+CREATE FUNCTION usage_meter.tenants_markup_history() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.markup_pct IS DISTINCT FROM OLD.markup_pct THEN
+        NEW.markup_from := pg_catalog.now();
+        INSERT INTO usage_meter.tenant_markups (tenant, markup_pct, effective_from, effective_until)
+        VALUES (OLD.tenant, OLD.markup_pct, OLD.markup_from, NEW.markup_from)
+        ON CONFLICT (tenant, effective_from) DO NOTHING;
+    ELSIF NEW.markup_from IS DISTINCT FROM OLD.markup_from THEN
+        NEW.markup_from := OLD.markup_from;  -- only a markup change moves it
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER tenants_markup_history BEFORE UPDATE ON usage_meter.tenants
+    FOR EACH ROW EXECUTE FUNCTION usage_meter.tenants_markup_history();
+
 -- (end of pricing)
 
 -- ============================================================================================================

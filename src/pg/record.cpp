@@ -91,8 +91,26 @@ struct EventContext {
 const char* const kCreateTenantSql =
     "INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING";
 
-// The tenant's time zone and markup; false when the tenant does not exist (yet).
-bool read_tenant(Datum tenant, EventContext* ctx) {
+// The markup in force at `at` when it is older than the tenant's current one: the latest row of
+// usage_meter.tenant_markups (tenant, effective_from) starting at or before `at`.
+void read_past_markup(Datum tenant, TimestampTz at, EventContext* ctx) {
+    KeyScan scan;
+    ScanKeyData keys[2];
+    key_scan_open(&scan, "tenant_markups", "tenant_markups_pkey", 2);
+    key_text(&scan, &keys[0], 1, tenant);
+    key_timestamptz_at_most(&keys[1], 2, TimestampTzGetDatum(at));
+    key_scan_rescan(&scan, keys, 2);
+    if (key_scan_previous(&scan)) {
+        bool isnull;
+        ctx->markup_pct = markup_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
+                                              "markup_pct");
+    }
+    key_scan_close(&scan);
+}
+
+// The tenant's time zone and the markup in force at `at`; false when the tenant does not exist (yet). The
+// current markup applies from tenants.markup_from on (a 1.0 database has no markup history: always).
+bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
     KeyScan scan;
     ScanKeyData key;
     key_scan_open(&scan, "tenants", "tenants_pkey", 1);
@@ -105,6 +123,15 @@ bool read_tenant(Datum tenant, EventContext* ctx) {
         ctx->zone = zone_or_raise(TextDatumGetCString(zone), "time_zone");
         ctx->markup_pct = markup_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
                                               "markup_pct");
+        int markup_from_attnum = SPI_fnumber(RelationGetDescr(scan.heap), "markup_from");
+        bool past = false;
+        if (markup_from_attnum > 0) {
+            Datum markup_from = slot_getattr(scan.row, markup_from_attnum, &isnull);
+            past = !isnull && at < DatumGetTimestampTz(markup_from);
+        }
+        key_scan_close(&scan);
+        if (past) read_past_markup(tenant, at, ctx);
+        return true;
     }
     key_scan_close(&scan);
     return found;
@@ -132,7 +159,7 @@ void read_unit_price(Datum operation, Datum at, EventContext* ctx) {
 // index scans: this runs for every ledger row.
 void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bool provider_null,
                   TimestampTz occurred_at, Datum operation, bool need_unit_price, EventContext* ctx) {
-    if (!read_tenant(tenant, ctx)) {
+    if (!read_tenant(tenant, occurred_at, ctx)) {
         static SPIPlanPtr create_plan = nullptr;
         static const Oid create_types[1] = {TEXTOID};
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
@@ -140,7 +167,7 @@ void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bo
         SPI_finish();
         CommandCounterIncrement();  // make the new (or concurrently committed) row visible to the lookup
         PushActiveSnapshot(GetTransactionSnapshot());
-        bool found = read_tenant(tenant, ctx);
+        bool found = read_tenant(tenant, occurred_at, ctx);
         PopActiveSnapshot();
         if (!found) elog(ERROR, "usage_meter: tenant could not be created");
     }
