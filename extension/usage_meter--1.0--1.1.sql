@@ -97,6 +97,24 @@ $$;
 CREATE TRIGGER tenants_markup_history BEFORE UPDATE ON usage_meter.tenants
     FOR EACH ROW EXECUTE FUNCTION usage_meter.tenants_markup_history();
 
+-- Which models and operations recorded usage without a price: add the prices, then reprice(). Reads the
+-- ledger's unpriced events (an operator query, not for the hot path).
+CREATE FUNCTION usage_meter.unpriced_models()
+RETURNS TABLE (model text, provider text, operation text, events bigint, tenants bigint, input_tokens bigint,
+               output_tokens bigint, cache_read_tokens bigint, cache_write_tokens bigint, quantity numeric,
+               first_occurred_at timestamptz, last_occurred_at timestamptz)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e.model, e.provider, e.operation, count(*), count(DISTINCT e.tenant),
+           sum(e.input_tokens)::bigint, sum(e.output_tokens)::bigint, sum(e.cache_read_tokens)::bigint,
+           sum(e.cache_write_tokens)::bigint, COALESCE(sum(e.quantity), 0), min(e.occurred_at), max(e.occurred_at)
+    FROM usage_meter.events AS e
+    WHERE NOT e.priced
+    GROUP BY e.model, e.provider, e.operation
+    ORDER BY count(*) DESC, e.model NULLS FIRST, e.provider NULLS FIRST, e.operation;
+$$;
+COMMENT ON FUNCTION usage_meter.unpriced_models IS 'Models and operations with unpriced usage: events, tokens, since when';
+
 -- (end of pricing)
 
 -- ============================================================================================================

@@ -19,8 +19,13 @@ SELECT priced FROM usage_meter.usage_record('acme', 'bob', 'chat', 'new-model-20
 SELECT cost FROM usage_meter.usage_record('acme', 'alice', 'chat', 'known', 1000000, 0, occurred_at => '2026-03-02');
 SELECT priced FROM usage_meter.usage_record('other', NULL, 'chat', 'new-model-20260101', 1000000, 0,
                                             occurred_at => '2026-03-01 12:00');
+-- An operation with a quantity and no unit price is unpriced too.
+SELECT priced FROM usage_meter.usage_record('other', NULL, 'transcribe', quantity => 90, occurred_at => '2026-03-05');
 SELECT model, unpriced_events FROM (SELECT model, count(*) FILTER (WHERE NOT priced) AS unpriced_events
     FROM usage_meter.events GROUP BY model) AS u ORDER BY model;
+
+-- unpriced_models() shows what is missing: events, tenants, tokens, since when.
+SELECT * FROM usage_meter.unpriced_models();
 
 -- Nothing to do yet: no price for the model.
 SELECT * FROM usage_meter.reprice('acme');
@@ -40,6 +45,11 @@ WHERE tenant = 'acme' ORDER BY user_id, day, model;
 SELECT * FROM usage_meter.reprice('acme');
 SELECT * FROM usage_meter.reprice(NULL, '2026-03-02', '2026-04-01');
 SELECT * FROM usage_meter.reprice(NULL, '2026-03-01', '2026-03-02');
+-- Only the transcription is left: it needs a unit price. 90 x 0.006 = 0.54.
+SELECT model, operation, events FROM usage_meter.unpriced_models();
+SELECT usage_meter.set_unit_price('transcribe', 0.006) IS NOT NULL AS set;
+SELECT * FROM usage_meter.reprice('other');
+SELECT count(*) AS still_unpriced FROM usage_meter.unpriced_models();
 
 -- only_unpriced => false also re-prices priced events with the current prices, e.g. after a price
 -- correction from an earlier time for a model with no later price; reported costs stay.
