@@ -21,20 +21,22 @@ CREATE FUNCTION usage_meter.prices_guard() RETURNS trigger
 CREATE TRIGGER prices_guard BEFORE INSERT OR UPDATE ON usage_meter.prices
     FOR EACH ROW EXECUTE FUNCTION usage_meter.prices_guard();
 
-DROP FUNCTION usage_meter.set_price(text, numeric, numeric, numeric, numeric, text, timestamptz);
-CREATE FUNCTION usage_meter.set_price(
+-- A price with whole-request tiers. (A function of its own rather than a new set_price argument, so that
+-- set_price keeps its 1.0 signature.)
+CREATE FUNCTION usage_meter.set_tiered_price(
     model                 text,
     input_per_mtok        numeric,
     output_per_mtok       numeric,
+    tiers                 jsonb,
     cache_read_per_mtok   numeric DEFAULT NULL,
     cache_write_per_mtok  numeric DEFAULT NULL,
     provider              text DEFAULT NULL,
-    effective_from        timestamptz DEFAULT '-infinity',
-    tiers                 jsonb DEFAULT NULL)
+    effective_from        timestamptz DEFAULT '-infinity')
 RETURNS bigint
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
-    AS 'MODULE_PATHNAME', 'set_price';
-COMMENT ON FUNCTION usage_meter.set_price IS 'Adds a price (USD per million tokens) from effective_from on, with optional whole-request tiers';
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'set_tiered_price';
+COMMENT ON FUNCTION usage_meter.set_tiered_price IS
+    'Adds a price (USD per million tokens) with whole-request tiers from effective_from on';
 
 CREATE FUNCTION usage_meter.price_for(
     model text, provider text DEFAULT NULL, at timestamptz DEFAULT pg_catalog.now(),
@@ -50,7 +52,7 @@ CREATE FUNCTION usage_meter.import_litellm_prices(
     prices jsonb, effective_from timestamptz DEFAULT pg_catalog.now(),
     OUT added bigint, OUT unchanged bigint, OUT skipped bigint)
 RETURNS record
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'import_litellm_prices';
 COMMENT ON FUNCTION usage_meter.import_litellm_prices IS 'Imports LiteLLM''s model_prices_and_context_window.json: adds only prices that changed';
 
@@ -61,7 +63,7 @@ CREATE FUNCTION usage_meter.reprice(
     only_unpriced boolean DEFAULT true,
     OUT events_changed bigint, OUT cost_difference numeric, OUT billed_cost_difference numeric)
 RETURNS record
-    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'reprice';
 COMMENT ON FUNCTION usage_meter.reprice IS 'Prices events again with the current prices; summaries and counters corrected in the same transaction';
 

@@ -80,33 +80,36 @@ UM_FUNCTION(set_tenant) {
 }
 
 // set_price(model, input_per_mtok, output_per_mtok, cache_read_per_mtok, cache_write_per_mtok, provider,
-//           effective_from, tiers) -> price_id. A price is never rewritten: setting the same price again returns
-// it, a different price for the same model, provider and time is refused. A 1.0 database calls it with the
-// first seven arguments (no tiers column).
-UM_FUNCTION(set_price) {
-    const bool with_tiers = PG_NARGS() >= 8;
+//           effective_from) and set_tiered_price(model, input_per_mtok, output_per_mtok, tiers, cache_read_per_mtok,
+// cache_write_per_mtok, provider, effective_from) -> price_id. A price is never rewritten: setting the same
+// price again (tiers included) returns it, a different price for the same model, provider and time is refused.
+// `at` maps (model, input, output, cache read, cache write, provider, effective_from, tiers) to argument
+// numbers; tiers -1 when the function has none. A 1.0 database has no tiers column.
+static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
+    const bool with_tiers = prices_have_tiers();
     const int nargs = with_tiers ? 8 : 7;
-    Datum model = name_arg(fcinfo, 0, "model");
+    Datum model = name_arg(fcinfo, at[0], "model");
     Datum args[8];
     bool nulls[8] = {false, false, false, false, false, false, false, true};
     args[0] = model;
-    args[1] = amount_arg(fcinfo, 1, "input_per_mtok", false, &nulls[1]);
-    args[2] = amount_arg(fcinfo, 2, "output_per_mtok", false, &nulls[2]);
-    args[3] = amount_arg(fcinfo, 3, "cache_read_per_mtok", true, &nulls[3]);
-    args[4] = amount_arg(fcinfo, 4, "cache_write_per_mtok", true, &nulls[4]);
-    nulls[5] = PG_ARGISNULL(5);
-    args[5] = nulls[5] ? 0 : PG_GETARG_DATUM(5);
+    args[1] = amount_arg(fcinfo, at[1], "input_per_mtok", false, &nulls[1]);
+    args[2] = amount_arg(fcinfo, at[2], "output_per_mtok", false, &nulls[2]);
+    args[3] = amount_arg(fcinfo, at[3], "cache_read_per_mtok", true, &nulls[3]);
+    args[4] = amount_arg(fcinfo, at[4], "cache_write_per_mtok", true, &nulls[4]);
+    nulls[5] = PG_ARGISNULL(at[5]);
+    args[5] = nulls[5] ? 0 : PG_GETARG_DATUM(at[5]);
     if (!nulls[5]) {
         TextView provider = text_view(args[5], false);
         core_or_raise([&] { check_optional_name("provider", provider.data, provider.length); });
     }
-    require_arg(fcinfo, 6, "effective_from");
-    require_finite(PG_GETARG_TIMESTAMPTZ(6), "effective_from", true);
-    args[6] = PG_GETARG_DATUM(6);
+    require_arg(fcinfo, at[6], "effective_from");
+    require_finite(PG_GETARG_TIMESTAMPTZ(at[6]), "effective_from", true);
+    args[6] = PG_GETARG_DATUM(at[6]);
     args[7] = 0;
-    if (with_tiers && !PG_ARGISNULL(7)) {
+    if (at[7] >= 0) {
+        require_arg(fcinfo, at[7], "tiers");
         PriceTier tiers[kMaxTiers];
-        size_t count = tiers_from_jsonb(PG_GETARG_JSONB_P(7), tiers, "tiers");
+        size_t count = tiers_from_jsonb(PG_GETARG_JSONB_P(at[7]), tiers, "tiers");
         if (count > 0) {
             args[7] = tiers_jsonb(tiers, count);
             nulls[7] = false;
@@ -155,12 +158,22 @@ UM_FUNCTION(set_price) {
         if (!DatumGetBool(result_value(0, 2, &isnull)))
             ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
                             errmsg("a different price for model \"%s\" from %s already exists (price_id %lld)",
-                                   TextDatumGetCString(model), timestamptz_to_str(PG_GETARG_TIMESTAMPTZ(6)),
+                                   TextDatumGetCString(model), timestamptz_to_str(DatumGetTimestampTz(args[6])),
                                    static_cast<long long>(price_id)),
                             errhint("Prices are never rewritten: add the new price with a later effective_from.")));
     }
     SPI_finish();
     PG_RETURN_INT64(price_id);
+}
+
+UM_FUNCTION(set_price) {
+    static const int at[8] = {0, 1, 2, 3, 4, 5, 6, -1};
+    return set_price_impl(fcinfo, at);
+}
+
+UM_FUNCTION(set_tiered_price) {
+    static const int at[8] = {0, 1, 2, 4, 5, 6, 7, 3};
+    return set_price_impl(fcinfo, at);
 }
 
 // set_unit_price(operation, per_unit, effective_from) -> unit_price_id, with the same rule as set_price.

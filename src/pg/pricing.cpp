@@ -9,7 +9,9 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
+#include "utils/lsyscache.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
@@ -35,6 +37,11 @@ Decimal amount_column(TupleTableSlot* row, AttrNumber attnum, const char* name, 
 }
 
 }  // namespace
+
+bool prices_have_tiers() {
+    Oid prices = get_relname_relid("prices", get_namespace_oid("usage_meter", false));
+    return OidIsValid(prices) && get_attnum(prices, "tiers") != InvalidAttrNumber;
+}
 
 void price_scan_open(KeyScan* scan) { key_scan_open(scan, "prices", "prices_model_provider_from", 3); }
 

@@ -25,6 +25,9 @@ struct FoundPrice {
     bool matched_provider_null;
 };
 
+// Whether usage_meter.prices has the tiers column (1.1 and later).
+bool prices_have_tiers();
+
 // Opens the scan find_price uses.
 void price_scan_open(KeyScan* scan);
 
