@@ -81,4 +81,25 @@ Decision decide(const LimitState* limits, size_t count, const Estimate& estimate
     return out;
 }
 
+const char* alert_level_name(unsigned level) {
+    switch (level) {
+        case kAlertSoft: return "soft";
+        case kAlertWarning: return "warning";
+        case kAlertReached: return "reached";
+    }
+    throw CoreError(ErrorKind::Internal, "unknown alert level");
+}
+
+unsigned alert_levels(const Decimal& used, const Decimal& max_value, bool hard) {
+    if (used.is_negative() || used.is_zero()) return 0;
+    if (max_value.is_negative()) throw CoreError(ErrorKind::Internal, "a limit's max_value is negative");
+    const bool at_max = used >= max_value;
+    if (!hard) return at_max ? kAlertSoft : 0u;
+    unsigned levels = at_max ? kAlertReached : 0u;
+    // used / max >= 4 / 5, exactly (a limit of 0 is reached, and so past 80 %, by anything used).
+    if (at_max || compare_ratios(used, max_value, Decimal::from_int(4), Decimal::from_int(5)) >= 0)
+        levels |= kAlertWarning;
+    return levels;
+}
+
 }  // namespace usage_meter

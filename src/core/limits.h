@@ -46,4 +46,18 @@ struct Decision {
 // deterministically. remaining = max - used - held, never below zero.
 Decision decide(const LimitState* limits, size_t count, const Estimate& estimate);
 
+// Alert levels (a bit set): a soft limit's max reached; 80 % and 100 % of a hard limit reached.
+enum AlertLevel : unsigned { kAlertSoft = 1u, kAlertWarning = 2u, kAlertReached = 4u };
+constexpr unsigned kAlertLevels[3] = {kAlertSoft, kAlertWarning, kAlertReached};
+
+// "soft", "warning" or "reached".
+const char* alert_level_name(unsigned level);
+
+// Which levels a limit's usage has reached (used >= threshold, compared exactly): for a soft limit, kAlertSoft
+// when used >= max_value; for a hard limit, kAlertWarning when used >= 80 % of max_value and kAlertReached when
+// used >= max_value. Nothing is reached while used <= 0, so a limit of 0 alerts once something is used, not
+// before. Whether this event or an earlier one crossed the threshold does not matter: callers fire each level
+// once per period, the first time they see it reached.
+unsigned alert_levels(const Decimal& used, const Decimal& max_value, bool hard);
+
 }  // namespace usage_meter

@@ -304,5 +304,51 @@ TEST(Decide, HeldAmountsDoNotMakeSoftLimitsRefuse) {
     EXPECT_TRUE(d.remaining.is_zero());
 }
 
+// ---- alert levels --------------------------------------------------------------------------------------
+
+TEST(AlertLevels, HardLimitWarnsAtEightyPercentExactly) {
+    // 79.999 / 100 is below 4/5; 80 / 100 is exactly 4/5.
+    EXPECT_EQ(alert_levels(dec("79.999"), dec("100"), true), 0u);
+    EXPECT_EQ(alert_levels(dec("80"), dec("100"), true), static_cast<unsigned>(kAlertWarning));
+    EXPECT_EQ(alert_levels(dec("99.9999999"), dec("100"), true), static_cast<unsigned>(kAlertWarning));
+    // 0.000008 / 0.00001 = 4/5 at a small scale.
+    EXPECT_EQ(alert_levels(dec("0.000008"), dec("0.00001"), true), static_cast<unsigned>(kAlertWarning));
+    EXPECT_EQ(alert_levels(dec("0.0000079"), dec("0.00001"), true), 0u);
+    // 4 of 5 requests is 80 %; 3 of 5 is 60 %.
+    EXPECT_EQ(alert_levels(dec("4"), dec("5"), true), static_cast<unsigned>(kAlertWarning));
+    EXPECT_EQ(alert_levels(dec("3"), dec("5"), true), 0u);
+}
+
+TEST(AlertLevels, HardLimitReachedAtMaxAndAbove) {
+    const unsigned both = kAlertWarning | kAlertReached;
+    EXPECT_EQ(alert_levels(dec("100"), dec("100"), true), both);
+    EXPECT_EQ(alert_levels(dec("250.5"), dec("100"), true), both);
+    // One event can jump from below 80 % past 100 %: both levels at once.
+    EXPECT_EQ(alert_levels(dec("7"), dec("5"), true), both);
+}
+
+TEST(AlertLevels, SoftLimitOnlyAtMax) {
+    EXPECT_EQ(alert_levels(dec("80"), dec("100"), false), 0u);
+    EXPECT_EQ(alert_levels(dec("99.99"), dec("100"), false), 0u);
+    EXPECT_EQ(alert_levels(dec("100"), dec("100"), false), static_cast<unsigned>(kAlertSoft));
+    EXPECT_EQ(alert_levels(dec("1000"), dec("100"), false), static_cast<unsigned>(kAlertSoft));
+}
+
+TEST(AlertLevels, NothingBeforeAnythingIsUsed) {
+    EXPECT_EQ(alert_levels(dec("0"), dec("0"), true), 0u);
+    EXPECT_EQ(alert_levels(dec("0"), dec("0"), false), 0u);
+    EXPECT_EQ(alert_levels(dec("-3"), dec("10"), true), 0u);  // reversals can leave a counter below zero
+    // A limit of 0: anything used reaches it.
+    EXPECT_EQ(alert_levels(dec("0.01"), dec("0"), true), static_cast<unsigned>(kAlertWarning | kAlertReached));
+    EXPECT_EQ(alert_levels(dec("1"), dec("0"), false), static_cast<unsigned>(kAlertSoft));
+}
+
+TEST(AlertLevels, Names) {
+    EXPECT_STREQ(alert_level_name(kAlertSoft), "soft");
+    EXPECT_STREQ(alert_level_name(kAlertWarning), "warning");
+    EXPECT_STREQ(alert_level_name(kAlertReached), "reached");
+    EXPECT_THROW(alert_level_name(3u), CoreError);
+}
+
 }  // namespace
 }  // namespace usage_meter
