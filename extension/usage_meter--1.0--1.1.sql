@@ -234,6 +234,65 @@ RETURNS record
     AS 'MODULE_PATHNAME', 'check_limit';
 COMMENT ON FUNCTION usage_meter.check_limit IS 'May this request go ahead? Reads live counters and live reservations only';
 
+------------------------------------------------------------------------------------------------------------
+-- Alerts. The recording transaction that finds a threshold reached (a soft limit's max; 80 % and 100 % of a
+-- hard limit) in the current period, with no alert for it yet, inserts one row here and sends
+-- NOTIFY usage_meter_alerts with the row as JSON. alerts_once makes it once per limit, user, period and level,
+-- even when writers cross together (INSERT ... ON CONFLICT DO NOTHING; only the inserter notifies).
+-- Written by the roll-up path only (as the owner); readers see their tenants' rows through row-level security.
+------------------------------------------------------------------------------------------------------------
+CREATE SEQUENCE usage_meter.alert_id_seq;
+CREATE TABLE usage_meter.alerts (
+    tenant         text NOT NULL,
+    alert_id       bigint NOT NULL DEFAULT pg_catalog.nextval('usage_meter.alert_id_seq'),
+    user_id        text,         -- whose usage reached it: NULL for a tenant-wide limit
+    limit_user_id  text,         -- the limit's own user_id: NULL (tenant-wide), the user, or '*'
+    metric         text NOT NULL,
+    period         text NOT NULL,
+    period_start   date NOT NULL,  -- first day of the period, in the tenant's time zone
+    level          text NOT NULL,  -- soft, warning (80 % of a hard limit) or reached (100 % of a hard limit)
+    used           numeric NOT NULL,  -- usage seen by the transaction that fired it
+    max_value      numeric NOT NULL,
+    hard           boolean NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant, alert_id),
+    CONSTRAINT alerts_once UNIQUE NULLS NOT DISTINCT (tenant, user_id, limit_user_id, metric, period, period_start,
+                                                      level)
+);
+COMMENT ON TABLE usage_meter.alerts IS 'Alerts sent on NOTIFY usage_meter_alerts: a threshold of a limit reached, once per period and level';
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.alert_id_seq', '');
+
+-- Whether a tenant has any limit: the ledger trigger reads the tenants row anyway, so a tenant without limits
+-- pays nothing for alerts. Kept by triggers on limits (so set_limit, remove_limit and a restore all keep it):
+-- set on insert (idempotent, so restoring limits after tenants is right), cleared on the last delete under
+-- the tenant row's lock (so a concurrent set_limit cannot be missed).
+ALTER TABLE usage_meter.tenants ADD COLUMN has_limits boolean NOT NULL DEFAULT false;
+UPDATE usage_meter.tenants AS t
+   SET has_limits = EXISTS (SELECT 1 FROM usage_meter.limits AS l WHERE l.tenant OPERATOR(pg_catalog.=) t.tenant);
+
+CREATE FUNCTION usage_meter.limits_flag_tenant()
+RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
+        UPDATE usage_meter.tenants AS t SET has_limits = true
+         WHERE t.tenant OPERATOR(pg_catalog.=) NEW.tenant AND NOT t.has_limits;
+    END IF;
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.tenant OPERATOR(pg_catalog.<>) NEW.tenant) THEN
+        PERFORM 1 FROM usage_meter.tenants AS t WHERE t.tenant OPERATOR(pg_catalog.=) OLD.tenant FOR UPDATE;
+        UPDATE usage_meter.tenants AS t SET has_limits = false
+         WHERE t.tenant OPERATOR(pg_catalog.=) OLD.tenant AND t.has_limits
+           AND NOT EXISTS (SELECT 1 FROM usage_meter.limits AS l WHERE l.tenant OPERATOR(pg_catalog.=) OLD.tenant);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER limits_flag_tenant AFTER INSERT OR UPDATE OF tenant OR DELETE ON usage_meter.limits
+    FOR EACH ROW EXECUTE FUNCTION usage_meter.limits_flag_tenant();
+REVOKE ALL ON FUNCTION usage_meter.limits_flag_tenant() FROM PUBLIC;
+
 -- (end of limits)
 
 -- ============================================================================================================

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "alerts.h"
 #include "args.h"
 #include "corrections.h"
 #include "key_scan.h"
@@ -123,6 +124,10 @@ bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
         ctx->zone = zone_or_raise(TextDatumGetCString(zone), "time_zone");
         ctx->markup_pct = markup_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
                                               "markup_pct");
+        // has_limits (1.1): whether the roll-up has alerts to look for; absent at 1.0, where there are none.
+        const int has_limits = SPI_fnumber(RelationGetDescr(scan.heap), "has_limits");
+        Datum flag = has_limits > 0 ? slot_getattr(scan.row, has_limits, &isnull) : BoolGetDatum(false);
+        note_tenant_limits(tenant, has_limits > 0 && !isnull && DatumGetBool(flag));
         int markup_from_attnum = SPI_fnumber(RelationGetDescr(scan.heap), "markup_from");
         bool past = false;
         if (markup_from_attnum > 0) {
@@ -474,8 +479,15 @@ UM_FUNCTION(events_rollup) {
         slot_getallattrs(row);
         const int* att = event_attnums(desc);
         // A restored row (events_prepare kept its earlier recorded_at) came with its summaries: not rolled up again.
-        if (DatumGetTimestampTz(row->tts_values[att[kRecordedAt] - 1]) >= GetCurrentTransactionStartTimestamp())
+        if (DatumGetTimestampTz(row->tts_values[att[kRecordedAt] - 1]) >= GetCurrentTransactionStartTimestamp()) {
             roll_up_one(row->tts_values, row->tts_isnull, att, event_sign(desc, row->tts_values, row->tts_isnull));
+            // Alerts: nothing more for a tenant without limits (the flag events_prepare read with the tenant).
+            Datum tenant = row->tts_values[att[kTenant] - 1];
+            if (tenant_has_limits(tenant)) {
+                DateADT day = DatumGetDateADT(row->tts_values[att[kDay] - 1]);
+                fire_alerts(tenant, row->tts_values[att[kUserId] - 1], row->tts_isnull[att[kUserId] - 1], &day);
+            }
+        }
         ExecDropSingleTupleTableSlot(row);
         SPI_finish();
         return PointerGetDatum(nullptr);
@@ -491,6 +503,7 @@ UM_FUNCTION(events_rollup) {
                                             "WHERE recorded_at >= pg_catalog.now()"), 1, types);
     Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
     execute_plan(*rollup_plan, &slot, " ", false, 0);
+    fire_batch_alerts("new_events", "WHERE recorded_at >= pg_catalog.now()", 0, nullptr, nullptr, nullptr);
     SPI_finish();
     return PointerGetDatum(nullptr);
 }
@@ -528,6 +541,7 @@ UM_FUNCTION(roll_up) {
     }
     Datum args[2] = {Int16GetDatum(static_cast<int16>(counter_slot())), PointerGetDatum(events)};
     execute_plan(plan, args, "  ", false, 0);
+    fire_batch_alerts("pg_catalog.unnest($1) AS new_events", "", 1, &types[1], &args[1], " ");
     SPI_finish();
     PG_RETURN_INT64(count);
 }

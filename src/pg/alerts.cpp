@@ -1,0 +1,227 @@
+#include "alerts.h"
+
+#include <cstring>
+
+#include "applicable.h"
+#include "spi.h"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace usage_meter::pg {
+
+namespace {
+
+// What events_prepare last read from a tenants row: plain data, valid only for the same transaction and
+// command (a later command may have changed the limits).
+struct NotedTenant {
+    LocalTransactionId lxid;
+    CommandId command;
+    bool valid;
+    bool has_limits;
+    int length;
+    char tenant[128];
+};
+NotedTenant noted = {InvalidLocalTransactionId, InvalidCommandId, false, false, 0, {0}};
+
+const char* const kInsertAlertSql =
+    "INSERT INTO usage_meter.alerts AS a (tenant, user_id, limit_user_id, metric, period, period_start, level,"
+    "       used, max_value, hard)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT ON CONSTRAINT alerts_once DO NOTHING"
+    " RETURNING pg_catalog.json_build_object('tenant', a.tenant, 'user', a.user_id, 'limit_user', a.limit_user_id,"
+    "       'metric', a.metric, 'period', a.period, 'period_start', a.period_start, 'used', a.used,"
+    "       'max', a.max_value, 'hard', a.hard, 'level', a.level, 'alert_id', a.alert_id)::text";
+
+// Whether an alert row (tenant, user, limit user, metric, period, period start, level) exists, through
+// alerts_once.
+bool alert_exists(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, Datum limit_user, bool limit_user_null,
+                  Datum metric, Datum period, Datum period_start, Datum level) {
+    ScanKeyData keys[7];
+    key_text(scan, &keys[0], 1, tenant);
+    if (user_null)
+        key_is_null(&keys[1], 2);
+    else
+        key_text(scan, &keys[1], 2, user_id);
+    if (limit_user_null)
+        key_is_null(&keys[2], 3);
+    else
+        key_text(scan, &keys[2], 3, limit_user);
+    key_text(scan, &keys[3], 4, metric);
+    key_text(scan, &keys[4], 5, period);
+    key_date(&keys[5], 6, period_start);
+    key_text(scan, &keys[6], 7, level);
+    key_scan_rescan(scan, keys, 7);
+    return key_scan_next(scan);
+}
+
+}  // namespace
+
+void note_tenant_limits(Datum tenant, bool has_limits) {
+    text* t = DatumGetTextPP(tenant);
+    int length = VARSIZE_ANY_EXHDR(t);
+    noted.valid = length <= static_cast<int>(sizeof noted.tenant);
+    if (!noted.valid) return;
+    std::memcpy(noted.tenant, VARDATA_ANY(t), length);
+    noted.length = length;
+    noted.has_limits = has_limits;
+    noted.lxid = MyProc->lxid;
+    noted.command = GetCurrentCommandId(false);
+}
+
+bool tenant_has_limits(Datum tenant) {
+    text* t = DatumGetTextPP(tenant);
+    int length = VARSIZE_ANY_EXHDR(t);
+    if (noted.valid && noted.lxid == MyProc->lxid && noted.command == GetCurrentCommandId(false) &&
+        noted.length == length && std::memcmp(noted.tenant, VARDATA_ANY(t), length) == 0)
+        return noted.has_limits;
+    KeyScan scan;
+    ScanKeyData key;
+    key_scan_open(&scan, "tenants", "tenants_pkey", 1);
+    int column = SPI_fnumber(RelationGetDescr(scan.heap), "has_limits");
+    bool has_limits = false;
+    if (column > 0) {  // else still at 1.0: no alerts
+        key_text(&scan, &key, 1, tenant);
+        key_scan_rescan(&scan, &key, 1);
+        if (key_scan_next(&scan)) {
+            bool isnull;
+            Datum flag = slot_getattr(scan.row, column, &isnull);
+            has_limits = !isnull && DatumGetBool(flag);
+        }
+    }
+    key_scan_close(&scan);
+    return has_limits;
+}
+
+void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event_day) {
+    const TimestampTz now = GetCurrentTransactionStartTimestamp();  // the periods check_limit measures
+    ApplicableLimits a;
+    load_applicable_limits(tenant, user_id, user_null, now, &a);
+    if (a.count == 0) return;
+    if (event_day != nullptr) {
+        const DateADT day = pg_date_from_civil(a.day.start), month = pg_date_from_civil(a.month.start);
+        const DateADT event_month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(*event_day)));
+        int kept = 0;
+        for (int i = 0; i < a.count; ++i) {
+            bool current = a.limits[i].period == Period::Day ? *event_day == day : event_month == month;
+            if (!current) continue;
+            a.limits[kept] = a.limits[i];
+            a.scope[kept] = a.scope[i];
+            ++kept;
+        }
+        a.count = kept;
+        if (a.count == 0) return;
+    }
+
+    // Committed usage plus this transaction's, including the roll-up just written.
+    CommandCounterIncrement();
+    Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+    read_used(&a, tenant, user_id, snapshot);
+    unsigned levels[kMaxApplicableLimits];
+    bool any = false;
+    for (int i = 0; i < a.count; ++i) {
+        const usage_meter::LimitState& l = a.limits[i];
+        core_or_raise([&] { levels[i] = alert_levels(l.used, l.max_value, l.hard); });
+        any |= levels[i] != 0;
+    }
+    if (!any) {
+        UnregisterSnapshot(snapshot);
+        return;
+    }
+
+    // Which of them have no alert yet: an index probe each, so a period past 80 % pays no INSERT per event.
+    struct Due {
+        int limit;
+        unsigned level;
+    };
+    Due due[kMaxApplicableLimits * 3];
+    int due_count = 0;
+    const Datum star = CStringGetTextDatum("*");
+    auto limit_user_of = [&](int i, bool* null) {
+        *null = a.scope[i] == kScopeTenant;
+        return a.scope[i] == kScopeEachUser ? star : user_id;
+    };
+    KeyScan scan;
+    key_scan_open_with(&scan, "alerts", "alerts_once", 7, snapshot);
+    for (int i = 0; i < a.count; ++i) {
+        for (unsigned level : kAlertLevels) {
+            if ((levels[i] & level) == 0) continue;
+            bool limit_user_null;
+            Datum limit_user = limit_user_of(i, &limit_user_null);
+            bool exists = alert_exists(
+                &scan, tenant, user_id, a.scope[i] == kScopeTenant || user_null, limit_user, limit_user_null,
+                CStringGetTextDatum(metric_name(a.limits[i].metric)),
+                CStringGetTextDatum(period_name(a.limits[i].period)),
+                DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start)),
+                CStringGetTextDatum(alert_level_name(level)));
+            if (!exists) due[due_count++] = Due{i, level};
+        }
+    }
+    key_scan_close(&scan);
+    UnregisterSnapshot(snapshot);
+
+    // Insert each; the one transaction that inserts a row notifies. A concurrent writer inserting the same
+    // row makes this one wait for it here, and do nothing if it commits.
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, TEXTOID,
+                                  NUMERICOID, NUMERICOID, BOOLOID};
+    for (int d = 0; d < due_count; ++d) {
+        const int i = due[d].limit;
+        const usage_meter::LimitState& l = a.limits[i];
+        bool limit_user_null;
+        Datum limit_user = limit_user_of(i, &limit_user_null);
+        const bool row_user_null = a.scope[i] == kScopeTenant || user_null;
+        Datum args[10] = {tenant,
+                          row_user_null ? static_cast<Datum>(0) : user_id,
+                          limit_user_null ? static_cast<Datum>(0) : limit_user,
+                          CStringGetTextDatum(metric_name(l.metric)),
+                          CStringGetTextDatum(period_name(l.period)),
+                          DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start)),
+                          CStringGetTextDatum(alert_level_name(due[d].level)),
+                          numeric_from_decimal(l.used),
+                          numeric_from_decimal(l.max_value),
+                          BoolGetDatum(l.hard)};
+        char nulls[11] = "          ";
+        if (row_user_null) nulls[1] = 'n';
+        if (limit_user_null) nulls[2] = 'n';
+        execute_plan(kept_plan(&plan, kInsertAlertSql, 10, types), args, nulls, false, 0);
+        if (SPI_processed == 1) {
+            bool isnull;
+            Datum payload = result_value(0, 1, &isnull);
+            Async_Notify("usage_meter_alerts", TextDatumGetCString(payload));
+        }
+    }
+}
+
+void fire_batch_alerts(const char* source, const char* where, int nargs, const Oid* types, const Datum* args,
+                       const char* nulls) {
+    const char* sql = psprintf("SELECT DISTINCT tenant, user_id FROM %s %s", source, where);
+    if (SPI_execute_with_args(sql, nargs, const_cast<Oid*>(types), const_cast<Datum*>(args), nulls, true, 0) !=
+        SPI_OK_SELECT)
+        elog(ERROR, "usage_meter: could not list the batch's tenants and users");
+    // Copy the pairs out before firing (which runs SPI statements of its own).
+    const uint64 count = SPI_processed;
+    Datum* tenants = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+    Datum* users = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+    bool* user_nulls = static_cast<bool*>(palloc(sizeof(bool) * (count + 1)));
+    for (uint64 r = 0; r < count; ++r) {
+        bool isnull;
+        tenants[r] = datumCopy(result_value(r, 1, &isnull), false, -1);
+        Datum user = result_value(r, 2, &user_nulls[r]);
+        users[r] = user_nulls[r] ? static_cast<Datum>(0) : datumCopy(user, false, -1);
+    }
+    for (uint64 r = 0; r < count; ++r)
+        if (tenant_has_limits(tenants[r])) fire_alerts(tenants[r], users[r], user_nulls[r], nullptr);
+}
+
+}  // namespace usage_meter::pg
