@@ -17,7 +17,7 @@ REGRESS += price_matching price_tiers price_import reprice markup_history
 ISOLATION += reprice_race
 
 # -- limits: reservations, hierarchy, soft limits, alerts
-REGRESS += reservations
+REGRESS += reservations alerts
 ISOLATION += reservation_last_room reservation_settle_release reservation_expiry
 
 # -- provider payloads and record_response
