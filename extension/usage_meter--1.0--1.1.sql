@@ -263,35 +263,49 @@ COMMENT ON TABLE usage_meter.alerts IS 'Alerts sent on NOTIFY usage_meter_alerts
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.alert_id_seq', '');
 
--- Whether a tenant has any limit: the ledger trigger reads the tenants row anyway, so a tenant without limits
--- pays nothing for alerts. Kept by triggers on limits (so set_limit, remove_limit and a restore all keep it):
--- set on insert (idempotent, so restoring limits after tenants is right), cleared on the last delete under
--- the tenant row's lock (so a concurrent set_limit cannot be missed).
-ALTER TABLE usage_meter.tenants ADD COLUMN has_limits boolean NOT NULL DEFAULT false;
-UPDATE usage_meter.tenants AS t
-   SET has_limits = EXISTS (SELECT 1 FROM usage_meter.limits AS l WHERE l.tenant OPERATOR(pg_catalog.=) t.tenant);
+-- Alerts are opt-in per limit (limits.alert, set by set_limit(..., alert => true)): looking for them costs
+-- every recording of the tenant a read of its limits and live counters (see docs/limits.md, "Alerts").
+ALTER TABLE usage_meter.limits ADD COLUMN alert boolean NOT NULL DEFAULT false;
+
+-- Whether a tenant has a limit with alerts: the ledger trigger reads the tenants row anyway, so a tenant
+-- without one pays nothing for alerts. Kept by a trigger on limits (so set_limit, remove_limit and a restore
+-- all keep it): set when such a limit is written (idempotent, so restoring limits after tenants is right),
+-- cleared when the last one goes, under the tenant row's lock (so a concurrent set_limit cannot be missed).
+-- Existing limits have no alerts, so every tenant starts without.
+ALTER TABLE usage_meter.tenants ADD COLUMN alert_limits boolean NOT NULL DEFAULT false;
 
 CREATE FUNCTION usage_meter.limits_flag_tenant()
 RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
-        UPDATE usage_meter.tenants AS t SET has_limits = true
-         WHERE t.tenant OPERATOR(pg_catalog.=) NEW.tenant AND NOT t.has_limits;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.alert THEN
+        UPDATE usage_meter.tenants AS t SET alert_limits = true
+         WHERE t.tenant OPERATOR(pg_catalog.=) NEW.tenant AND NOT t.alert_limits;
     END IF;
-    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.tenant OPERATOR(pg_catalog.<>) NEW.tenant) THEN
+    IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.alert THEN
         PERFORM 1 FROM usage_meter.tenants AS t WHERE t.tenant OPERATOR(pg_catalog.=) OLD.tenant FOR UPDATE;
-        UPDATE usage_meter.tenants AS t SET has_limits = false
-         WHERE t.tenant OPERATOR(pg_catalog.=) OLD.tenant AND t.has_limits
-           AND NOT EXISTS (SELECT 1 FROM usage_meter.limits AS l WHERE l.tenant OPERATOR(pg_catalog.=) OLD.tenant);
+        UPDATE usage_meter.tenants AS t SET alert_limits = false
+         WHERE t.tenant OPERATOR(pg_catalog.=) OLD.tenant AND t.alert_limits
+           AND NOT EXISTS (SELECT 1 FROM usage_meter.limits AS l
+                            WHERE l.tenant OPERATOR(pg_catalog.=) OLD.tenant AND l.alert);
     END IF;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER limits_flag_tenant AFTER INSERT OR UPDATE OF tenant OR DELETE ON usage_meter.limits
+CREATE TRIGGER limits_flag_tenant AFTER INSERT OR UPDATE OR DELETE ON usage_meter.limits
     FOR EACH ROW EXECUTE FUNCTION usage_meter.limits_flag_tenant();
 REVOKE ALL ON FUNCTION usage_meter.limits_flag_tenant() FROM PUBLIC;
+
+-- set_limit gains alert (DROP + CREATE: a defaulted parameter added in place would be ambiguous). Writing a
+-- limit sets all of it: set_limit without alert => true turns its alerts off.
+DROP FUNCTION usage_meter.set_limit(text, text, text, text, numeric, boolean);
+CREATE FUNCTION usage_meter.set_limit(tenant text, user_id text, metric text, period text, max_value numeric,
+                                      hard boolean DEFAULT true, alert boolean DEFAULT false)
+RETURNS void
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'set_limit';
+COMMENT ON FUNCTION usage_meter.set_limit IS 'Sets a limit; alert => true sends alerts at its max (soft) or at 80 % and 100 % (hard)';
 
 -- (end of limits)
 
@@ -406,7 +420,7 @@ ALTER FUNCTION usage_meter.check_limit(text, text, numeric, bigint) SECURITY DEF
 ALTER FUNCTION usage_meter.set_tenant(text, text, numeric) SECURITY DEFINER;
 ALTER FUNCTION usage_meter.set_price(text, numeric, numeric, numeric, numeric, text, timestamptz) SECURITY DEFINER;
 ALTER FUNCTION usage_meter.set_unit_price(text, numeric, timestamptz) SECURITY DEFINER;
-ALTER FUNCTION usage_meter.set_limit(text, text, text, text, numeric, boolean) SECURITY DEFINER;
+ALTER FUNCTION usage_meter.set_limit(text, text, text, text, numeric, boolean, boolean) SECURITY DEFINER;
 ALTER FUNCTION usage_meter.remove_limit(text, text, text, text) SECURITY DEFINER;
 
 GRANT EXECUTE ON FUNCTION
@@ -424,7 +438,7 @@ GRANT EXECUTE ON FUNCTION
     usage_meter.set_tenant(text, text, numeric),
     usage_meter.set_price(text, numeric, numeric, numeric, numeric, text, timestamptz),
     usage_meter.set_unit_price(text, numeric, timestamptz),
-    usage_meter.set_limit(text, text, text, text, numeric, boolean),
+    usage_meter.set_limit(text, text, text, text, numeric, boolean, boolean),
     usage_meter.remove_limit(text, text, text, text)
     TO usage_meter_admin;
 

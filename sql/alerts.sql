@@ -27,16 +27,24 @@ SELECT relrowsecurity FROM pg_class WHERE oid = 'usage_meter.alerts'::regclass;
 SELECT has_table_privilege('usage_meter_reader', 'usage_meter.alerts', 'SELECT') AS reader_reads,
        has_table_privilege('usage_meter_writer', 'usage_meter.alerts', 'INSERT') AS writer_inserts;
 
--- tenants.has_limits follows set_limit / remove_limit; a tenant without limits pays nothing and gets no alert.
-SELECT usage_meter.set_limit('acme', NULL, 'cost', 'day', 10);                  -- hard, tenant-wide
-SELECT usage_meter.set_limit('acme', '*', 'requests', 'day', 3, false);         -- soft, each user
-SELECT usage_meter.set_limit('acme', 'alice', 'tokens', 'month', 100);          -- hard, alice only
-SELECT usage_meter.set_limit('acme', 'dave', 'requests', 'day', 1);             -- hard, dave only
-SELECT usage_meter.set_limit('gone', NULL, 'requests', 'day', 1);
+-- Alerts are opt-in per limit (alert => true). tenants.alert_limits says whether a tenant has such a limit,
+-- follows set_limit / remove_limit, and a tenant without one pays nothing and gets no alert.
+SELECT usage_meter.set_limit('acme', NULL, 'cost', 'day', 10, alert => true);                -- hard, tenant-wide
+SELECT usage_meter.set_limit('acme', '*', 'requests', 'day', 3, false, alert => true);       -- soft, each user
+SELECT usage_meter.set_limit('acme', 'alice', 'tokens', 'month', 100, alert => true);        -- hard, alice only
+SELECT usage_meter.set_limit('acme', 'dave', 'requests', 'day', 1, alert => true);           -- hard, dave only
+SELECT usage_meter.set_limit('acme', 'erin', 'requests', 'day', 1);                          -- no alerts
+SELECT usage_meter.set_limit('gone', NULL, 'requests', 'day', 1, alert => true);
 SELECT usage_meter.remove_limit('gone', NULL, 'requests', 'day');
+SELECT usage_meter.set_limit('quiet', NULL, 'requests', 'day', 1);                           -- no alerts
+SELECT usage_meter.set_limit('off', NULL, 'requests', 'day', 1, alert => true);
+SELECT usage_meter.set_limit('off', NULL, 'requests', 'day', 1);                             -- turned off again
 SELECT (usage_meter.usage_record('free', 'u', 'chat', cost => 1)).event_id > 0 AS recorded;
 SELECT (usage_meter.usage_record('gone', 'u', 'chat', cost => 1)).event_id > 0 AS recorded;
-SELECT tenant, has_limits FROM usage_meter.tenants ORDER BY tenant;
+SELECT (usage_meter.usage_record('quiet', 'u', 'chat', cost => 1)).event_id > 0 AS recorded;
+SELECT (usage_meter.usage_record('off', 'u', 'chat', cost => 1)).event_id > 0 AS recorded;
+SELECT tenant, alert_limits FROM usage_meter.tenants ORDER BY tenant;
+SELECT tenant, user_id, metric, hard, alert FROM usage_meter.limits ORDER BY tenant, user_id NULLS FIRST;
 
 -- psql prints each notification with the sending backend's PID: the section below sends its output through
 -- sed to drop the PID and the (date-dependent) period_start, and labels each step with \qecho (the echo of
@@ -58,6 +66,8 @@ SELECT (usage_meter.usage_record('acme', 'bob', 'chat', cost => 5)).cost;
 SELECT (usage_meter.usage_record('acme', 'alice', 'chat', input_tokens => 85, cost => 0)).cost;
 \qecho -- dave: one event takes his limit of 1 request from 0 to 100 %: warning and reached at once
 SELECT (usage_meter.usage_record('acme', 'dave', 'chat', cost => 0)).cost;
+\qecho -- erin reaches her own limit of 1 request, which has no alerts: nothing (the tenant total, 15 of 10, was sent)
+SELECT (usage_meter.usage_record('acme', 'erin', 'chat', cost => 0)).cost;
 \qecho -- a crossing that rolls back sends nothing and leaves no row
 BEGIN;
 SELECT (usage_meter.usage_record('acme', 'alice', 'chat', input_tokens => 15, cost => 0)).cost;
@@ -75,17 +85,17 @@ SELECT usage_meter.void_event('acme', e.event_id, 'test') > 0 AS voided
 SELECT cost AS tenant_cost_today FROM usage_meter.live_usage('acme') WHERE period = 'day';
 SELECT (usage_meter.usage_record('acme', 'bob', 'chat', cost => 5)).cost;
 \qecho -- a statement of several rows (set-based roll-up) fires for each of its users
-SELECT usage_meter.set_limit('bulk', '*', 'requests', 'day', 2, false);
-SELECT usage_meter.set_limit('bulk', NULL, 'requests', 'day', 6);
+SELECT usage_meter.set_limit('bulk', '*', 'requests', 'day', 2, false, true);
+SELECT usage_meter.set_limit('bulk', NULL, 'requests', 'day', 6, true, true);
 INSERT INTO usage_meter.events (tenant, user_id, operation, cost)
 SELECT 'bulk', u, 'chat', 0 FROM unnest(ARRAY['x', 'x', 'y', 'y', 'z']) AS u;
 \qecho -- an event that occurred on another day changes nothing the limits of today measure: no alert
-SELECT usage_meter.set_limit('late', NULL, 'requests', 'day', 1);
+SELECT usage_meter.set_limit('late', NULL, 'requests', 'day', 1, alert => true);
 SELECT (usage_meter.usage_record('late', 'u', 'chat', cost => 0, occurred_at => now() - interval '2 days')).cost;
 \qecho -- once per period: a new day in the zone of the tenant fires again (the zone moves from UTC+14 to UTC-12,
 \qecho -- whose local date is always one or two days earlier, so the current day is a new period)
 SELECT usage_meter.set_tenant('tz', 'Etc/GMT-14', 0);
-SELECT usage_meter.set_limit('tz', NULL, 'requests', 'day', 2);
+SELECT usage_meter.set_limit('tz', NULL, 'requests', 'day', 2, alert => true);
 SELECT (usage_meter.usage_record('tz', 'u', 'chat', cost => 0)).cost;
 SELECT (usage_meter.usage_record('tz', 'u', 'chat', cost => 0)).cost;
 SELECT usage_meter.set_tenant('tz', 'Etc/GMT+12', 0);
@@ -103,8 +113,8 @@ SELECT level, count(*) AS alerts, count(DISTINCT period_start) AS periods, bool_
   FROM pg_temp.alert_rows WHERE tenant = 'tz' GROUP BY level ORDER BY level;
 SELECT count(*) FROM usage_meter.verify();
 
--- A database still at 1.0 records with this library (no alerts there); updating to 1.1 sets has_limits from
--- the limits it has.
+-- A database still at 1.0 records and sets limits with this library (no alerts there); after updating to 1.1
+-- its limits have no alerts until set with alert => true.
 SET client_min_messages = warning;
 DROP EXTENSION usage_meter CASCADE;
 CREATE EXTENSION usage_meter VERSION '1.0';
@@ -113,7 +123,9 @@ SELECT usage_meter.set_limit('old', NULL, 'requests', 'day', 1);
 SELECT (usage_meter.usage_record('old', 'u', 'chat', cost => 1)).cost;
 INSERT INTO usage_meter.events (tenant, user_id, operation, cost) VALUES ('old', 'u', 'chat', 1), ('new', 'u', 'chat', 1);
 ALTER EXTENSION usage_meter UPDATE TO '1.1';
-SELECT tenant, has_limits FROM usage_meter.tenants ORDER BY tenant;
+SELECT tenant, alert_limits FROM usage_meter.tenants ORDER BY tenant;
+SELECT usage_meter.set_limit('old', NULL, 'requests', 'day', 1, alert => true);
+SELECT tenant, alert_limits FROM usage_meter.tenants ORDER BY tenant;
 LISTEN usage_meter_alerts;
 \set ECHO none
 \o | sed -e 's/ received from server process with PID [0-9]*\./ received./' -e 's/"period_start" : "[0-9-]*"/"period_start" : "(today)"/'

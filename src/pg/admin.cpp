@@ -216,8 +216,8 @@ UM_FUNCTION(set_unit_price) {
     PG_RETURN_INT64(id);
 }
 
-// set_limit(tenant, user_id, metric, period, max_value, hard DEFAULT true): upsert on (tenant, user_id,
-// metric, period).
+// set_limit(tenant, user_id, metric, period, max_value, hard DEFAULT true, alert DEFAULT false): upsert on
+// (tenant, user_id, metric, period). alert is 1.1's; a database still at 1.0 calls with 6 arguments.
 UM_FUNCTION(set_limit) {
     Datum tenant = name_arg(fcinfo, 0, "tenant");
     check_limit_user(fcinfo, 1);
@@ -225,20 +225,31 @@ UM_FUNCTION(set_limit) {
     bool isnull;
     Datum max_value = amount_arg(fcinfo, 4, "max_value", false, &isnull);
     require_arg(fcinfo, 5, "hard");
-    Datum args[6] = {tenant, PG_ARGISNULL(1) ? 0 : PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
-                     max_value, PG_GETARG_DATUM(5)};
-    const char* nulls = PG_ARGISNULL(1) ? " n    " : "      ";
+    const bool with_alert = PG_NARGS() > 6;
+    if (with_alert) require_arg(fcinfo, 6, "alert");
+    Datum args[7] = {tenant, PG_ARGISNULL(1) ? 0 : PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
+                     max_value, PG_GETARG_DATUM(5), with_alert ? PG_GETARG_DATUM(6) : BoolGetDatum(false)};
+    const char* nulls = PG_ARGISNULL(1) ? " n     " : "       ";
 
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[6] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, BOOLOID};
+    static SPIPlanPtr plan = nullptr, alert_plan = nullptr;
+    static const Oid types[7] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, BOOLOID, BOOLOID};
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     ensure_tenant(tenant);
-    execute_plan(kept_plan(&plan,
-                           "INSERT INTO usage_meter.limits AS l (tenant, user_id, metric, period, max_value, hard)"
-                           " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ON CONSTRAINT limits_scope DO UPDATE"
-                           " SET max_value = excluded.max_value, hard = excluded.hard, updated_at = pg_catalog.now()",
-                           6, types),
-                 args, nulls, false, 0);
+    if (with_alert)
+        execute_plan(kept_plan(&alert_plan,
+                               "INSERT INTO usage_meter.limits AS l (tenant, user_id, metric, period, max_value, hard,"
+                               " alert) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT ON CONSTRAINT limits_scope"
+                               " DO UPDATE SET max_value = excluded.max_value, hard = excluded.hard,"
+                               " alert = excluded.alert, updated_at = pg_catalog.now()",
+                               7, types),
+                     args, nulls, false, 0);
+    else
+        execute_plan(kept_plan(&plan,
+                               "INSERT INTO usage_meter.limits AS l (tenant, user_id, metric, period, max_value, hard)"
+                               " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ON CONSTRAINT limits_scope DO UPDATE"
+                               " SET max_value = excluded.max_value, hard = excluded.hard, updated_at = pg_catalog.now()",
+                               6, types),
+                     args, nulls, false, 0);
     SPI_finish();
     PG_RETURN_VOID();
 }

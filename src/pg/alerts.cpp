@@ -7,6 +7,8 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "utils/elog.h"
+#include "utils/resowner.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
@@ -28,7 +30,7 @@ struct NotedTenant {
     LocalTransactionId lxid;
     CommandId command;
     bool valid;
-    bool has_limits;
+    bool alert_limits;
     int length;
     char tenant[128];
 };
@@ -65,42 +67,84 @@ bool alert_exists(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, Da
     return key_scan_next(scan);
 }
 
+// Inserts one alert row; true if this transaction inserted it (its payload is the result). Under READ
+// COMMITTED a conflicting row makes it wait for its writer and do nothing once that commits. Under
+// REPEATABLE READ or SERIALIZABLE, a conflicting row committed after the snapshot raises a serialization
+// failure: here that only means another transaction sent the alert, so it is caught (in a subtransaction)
+// instead of failing the recording.
+bool insert_alert(SPIPlanPtr plan, Datum* args, const char* nulls) {
+    if (!IsolationUsesXactSnapshot()) {
+        execute_plan(plan, args, nulls, false, 0);
+        return SPI_processed == 1;
+    }
+    MemoryContext outer_context = CurrentMemoryContext;
+    ResourceOwner outer_owner = CurrentResourceOwner;
+    volatile bool inserted = false, conflicted = false;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(outer_context);
+    PG_TRY();
+    {
+        execute_plan(plan, args, nulls, false, 0);
+        inserted = SPI_processed == 1;
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(outer_context);
+        ErrorData* error = CopyErrorData();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(outer_context);
+        CurrentResourceOwner = outer_owner;
+        if (error->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE) {
+            ReThrowError(error);
+        }
+        FlushErrorState();
+        conflicted = true;
+    }
+    PG_END_TRY();
+    if (!conflicted) {
+        ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(outer_context);
+        CurrentResourceOwner = outer_owner;
+    }
+    return inserted;
+}
+
 }  // namespace
 
-void note_tenant_limits(Datum tenant, bool has_limits) {
+void note_tenant_alerts(Datum tenant, bool alert_limits) {
     text* t = DatumGetTextPP(tenant);
     int length = VARSIZE_ANY_EXHDR(t);
     noted.valid = length <= static_cast<int>(sizeof noted.tenant);
     if (!noted.valid) return;
     std::memcpy(noted.tenant, VARDATA_ANY(t), length);
     noted.length = length;
-    noted.has_limits = has_limits;
+    noted.alert_limits = alert_limits;
     noted.lxid = MyProc->lxid;
     noted.command = GetCurrentCommandId(false);
 }
 
-bool tenant_has_limits(Datum tenant) {
+bool tenant_has_alerts(Datum tenant) {
     text* t = DatumGetTextPP(tenant);
     int length = VARSIZE_ANY_EXHDR(t);
     if (noted.valid && noted.lxid == MyProc->lxid && noted.command == GetCurrentCommandId(false) &&
         noted.length == length && std::memcmp(noted.tenant, VARDATA_ANY(t), length) == 0)
-        return noted.has_limits;
+        return noted.alert_limits;
     KeyScan scan;
     ScanKeyData key;
     key_scan_open(&scan, "tenants", "tenants_pkey", 1);
-    int column = SPI_fnumber(RelationGetDescr(scan.heap), "has_limits");
-    bool has_limits = false;
+    int column = SPI_fnumber(RelationGetDescr(scan.heap), "alert_limits");
+    bool alert_limits = false;
     if (column > 0) {  // else still at 1.0: no alerts
         key_text(&scan, &key, 1, tenant);
         key_scan_rescan(&scan, &key, 1);
         if (key_scan_next(&scan)) {
             bool isnull;
             Datum flag = slot_getattr(scan.row, column, &isnull);
-            has_limits = !isnull && DatumGetBool(flag);
+            alert_limits = !isnull && DatumGetBool(flag);
         }
     }
     key_scan_close(&scan);
-    return has_limits;
+    return alert_limits;
 }
 
 void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event_day) {
@@ -108,24 +152,31 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
     ApplicableLimits a;
     load_applicable_limits(tenant, user_id, user_null, now, &a);
     if (a.count == 0) return;
-    if (event_day != nullptr) {
-        const DateADT day = pg_date_from_civil(a.day.start), month = pg_date_from_civil(a.month.start);
-        const DateADT event_month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(*event_day)));
-        int kept = 0;
-        for (int i = 0; i < a.count; ++i) {
-            bool current = a.limits[i].period == Period::Day ? *event_day == day : event_month == month;
-            if (!current) continue;
-            a.limits[kept] = a.limits[i];
-            a.scope[kept] = a.scope[i];
-            ++kept;
-        }
-        a.count = kept;
-        if (a.count == 0) return;
+    // Only limits with alerts; with event_day, only those whose current period contains it.
+    const DateADT day = pg_date_from_civil(a.day.start), month = pg_date_from_civil(a.month.start);
+    DateADT event_month = 0;
+    if (event_day != nullptr)
+        event_month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(*event_day)));
+    int kept = 0;
+    for (int i = 0; i < a.count; ++i) {
+        if (!a.alert[i]) continue;
+        if (event_day != nullptr &&
+            !(a.limits[i].period == Period::Day ? *event_day == day : event_month == month))
+            continue;
+        a.limits[kept] = a.limits[i];
+        a.scope[kept] = a.scope[i];
+        a.alert[kept] = true;
+        ++kept;
     }
+    a.count = kept;
+    if (a.count == 0) return;
 
-    // Committed usage plus this transaction's, including the roll-up just written.
+    // Committed usage (as of this statement's snapshot) plus this transaction's, including the roll-up just
+    // written: the statement's snapshot with the command counter advanced past that roll-up.
     CommandCounterIncrement();
-    Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+    PushCopiedSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+    UpdateActiveSnapshotCommandId();
+    Snapshot snapshot = GetActiveSnapshot();
     read_used(&a, tenant, user_id, snapshot);
     unsigned levels[kMaxApplicableLimits];
     bool any = false;
@@ -135,7 +186,7 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         any |= levels[i] != 0;
     }
     if (!any) {
-        UnregisterSnapshot(snapshot);
+        PopActiveSnapshot();
         return;
     }
 
@@ -168,7 +219,7 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         }
     }
     key_scan_close(&scan);
-    UnregisterSnapshot(snapshot);
+    PopActiveSnapshot();
 
     // Insert each; the one transaction that inserts a row notifies. A concurrent writer inserting the same
     // row makes this one wait for it here, and do nothing if it commits.
@@ -194,8 +245,7 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         char nulls[11] = "          ";
         if (row_user_null) nulls[1] = 'n';
         if (limit_user_null) nulls[2] = 'n';
-        execute_plan(kept_plan(&plan, kInsertAlertSql, 10, types), args, nulls, false, 0);
-        if (SPI_processed == 1) {
+        if (insert_alert(kept_plan(&plan, kInsertAlertSql, 10, types), args, nulls)) {
             bool isnull;
             Datum payload = result_value(0, 1, &isnull);
             Async_Notify("usage_meter_alerts", TextDatumGetCString(payload));
@@ -221,7 +271,7 @@ void fire_batch_alerts(const char* source, const char* where, int nargs, const O
         users[r] = user_nulls[r] ? static_cast<Datum>(0) : datumCopy(user, false, -1);
     }
     for (uint64 r = 0; r < count; ++r)
-        if (tenant_has_limits(tenants[r])) fire_alerts(tenants[r], users[r], user_nulls[r], nullptr);
+        if (tenant_has_alerts(tenants[r])) fire_alerts(tenants[r], users[r], user_nulls[r], nullptr);
 }
 
 }  // namespace usage_meter::pg

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
@@ -105,6 +106,7 @@ void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, Timesta
     key_scan_open(&scan, "limits", "limits_scope", 2);
     const AttrNumber metric_col = key_scan_column(&scan, "metric"), period_col = key_scan_column(&scan, "period"),
                      max_col = key_scan_column(&scan, "max_value"), hard_col = key_scan_column(&scan, "hard");
+    const int alert_col = SPI_fnumber(RelationGetDescr(scan.heap), "alert");  // absent at 1.0
     for (int g = 0; g < (user_null ? 1 : 3); ++g) {
         key_text(&scan, &keys[0], 1, tenant);
         if (g == kScopeTenant)
@@ -129,6 +131,7 @@ void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, Timesta
             if (replaced) continue;
             l.max_value = amount_from_numeric(slot_getattr(scan.row, max_col, &isnull), "max_value");
             l.hard = DatumGetBool(slot_getattr(scan.row, hard_col, &isnull));
+            out->alert[count] = alert_col > 0 && DatumGetBool(slot_getattr(scan.row, alert_col, &isnull)) && !isnull;
             scope[count] = g;
             ++count;
         }
@@ -147,6 +150,7 @@ void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, Timesta
         for (int j = i; j > 0 && before(j, j - 1); --j) {
             std::swap(limits[j], limits[j - 1]);
             std::swap(scope[j], scope[j - 1]);
+            std::swap(out->alert[j], out->alert[j - 1]);
         }
 
     if (count > 0) {

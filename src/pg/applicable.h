@@ -23,6 +23,7 @@ struct ApplicableLimits {
     int count;
     usage_meter::LimitState limits[kMaxApplicableLimits];
     int scope[kMaxApplicableLimits];  // LimitScope
+    bool alert[kMaxApplicableLimits]; // limits.alert (1.1): whether the limit sends alerts; false at 1.0
     PeriodBounds day;                 // the current day and month in the tenant's zone (set when count > 0)
     PeriodBounds month;
 };

@@ -124,10 +124,10 @@ bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
         ctx->zone = zone_or_raise(TextDatumGetCString(zone), "time_zone");
         ctx->markup_pct = markup_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
                                               "markup_pct");
-        // has_limits (1.1): whether the roll-up has alerts to look for; absent at 1.0, where there are none.
-        const int has_limits = SPI_fnumber(RelationGetDescr(scan.heap), "has_limits");
-        Datum flag = has_limits > 0 ? slot_getattr(scan.row, has_limits, &isnull) : BoolGetDatum(false);
-        note_tenant_limits(tenant, has_limits > 0 && !isnull && DatumGetBool(flag));
+        // alert_limits (1.1): whether the roll-up has alerts to look for; absent at 1.0, where there are none.
+        const int alert_limits = SPI_fnumber(RelationGetDescr(scan.heap), "alert_limits");
+        Datum flag = alert_limits > 0 ? slot_getattr(scan.row, alert_limits, &isnull) : BoolGetDatum(false);
+        note_tenant_alerts(tenant, alert_limits > 0 && !isnull && DatumGetBool(flag));
         int markup_from_attnum = SPI_fnumber(RelationGetDescr(scan.heap), "markup_from");
         bool past = false;
         if (markup_from_attnum > 0) {
@@ -481,9 +481,10 @@ UM_FUNCTION(events_rollup) {
         // A restored row (events_prepare kept its earlier recorded_at) came with its summaries: not rolled up again.
         if (DatumGetTimestampTz(row->tts_values[att[kRecordedAt] - 1]) >= GetCurrentTransactionStartTimestamp()) {
             roll_up_one(row->tts_values, row->tts_isnull, att, event_sign(desc, row->tts_values, row->tts_isnull));
-            // Alerts: nothing more for a tenant without limits (the flag events_prepare read with the tenant).
+            // Alerts: nothing more for a tenant without alerting limits (the flag events_prepare read with
+            // the tenant).
             Datum tenant = row->tts_values[att[kTenant] - 1];
-            if (tenant_has_limits(tenant)) {
+            if (tenant_has_alerts(tenant)) {
                 DateADT day = DatumGetDateADT(row->tts_values[att[kDay] - 1]);
                 fire_alerts(tenant, row->tts_values[att[kUserId] - 1], row->tts_isnull[att[kUserId] - 1], &day);
             }
