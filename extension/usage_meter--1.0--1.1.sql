@@ -852,6 +852,371 @@ REVOKE ALL ON FUNCTION usage_meter.rebuild(text, date, date), usage_meter.rebuil
 GRANT EXECUTE ON FUNCTION usage_meter.rebuild(text, date, date) TO usage_meter_admin;
 
 -- ------------------------------------------------------------------------------------------------------------
+-- Retention: the ledger is partitioned by month of occurred_at (UTC months), so whole months of raw events
+-- can be dropped (drop_events_before) while daily_rollup and counters keep the history.
+--   usage_meter.events          partitioned by RANGE (occurred_at); an extension member
+--   usage_meter.events_default  the default partition (an extension member, its rows dumped): takes every row
+--                               of a month that has no partition yet (backfills, a fresh install, an upgrade)
+--   usage_meter.events_YYYY_MM  monthly partitions, created at run time by create_partitions() (run it after
+--                               installing or upgrading and then daily, e.g. from cron); it also moves the
+--                               default partition's rows of a month into that month's partition. They are
+--                               ordinary tables, not extension members, so pg_dump dumps each once (its
+--                               schema, its ATTACH and its rows) and CREATE EXTENSION never creates one.
+-- Idempotency keys live in usage_meter.idempotency_keys (a unique index of a partitioned table must contain
+-- the partition key, so the ledger cannot hold a tenant-wide unique key itself). A key is remembered as long
+-- as its event's raw row is kept: drop_events_before removes both, and refuses later events older than the
+-- boundary, so a retry of a dropped event is refused, never counted twice.
+-- ------------------------------------------------------------------------------------------------------------
+CREATE TABLE usage_meter.idempotency_keys (
+    tenant           text NOT NULL,
+    idempotency_key  text NOT NULL,
+    event_id         bigint NOT NULL,
+    occurred_at      timestamptz NOT NULL,  -- the event's, to find it (and its partition) and to prune the key
+    recorded_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant, idempotency_key)
+);
+COMMENT ON TABLE usage_meter.idempotency_keys IS 'Idempotency keys of the ledger: kept as long as their event''s raw row';
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.idempotency_keys', '');
+
+-- The retention boundary: raw events before kept_from were dropped. No row: nothing was ever dropped. Global
+-- (like prices): partitions are shared by every tenant.
+CREATE TABLE usage_meter.retention (
+    singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    kept_from   timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE usage_meter.retention IS 'Raw events before kept_from were dropped by drop_events_before';
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.retention', '');
+
+-- The partitioned ledger, with every column the ledger has now (those other areas added included).
+CREATE TABLE usage_meter.events_partitioned (LIKE usage_meter.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+    INCLUDING COMMENTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)
+    PARTITION BY RANGE (occurred_at);
+CREATE TABLE usage_meter.events_default PARTITION OF usage_meter.events_partitioned DEFAULT;
+
+-- Existing rows move as they are (no trigger fires: they are neither priced nor rolled up again), into the
+-- default partition; create_partitions() spreads them into monthly partitions afterwards.
+DO $move$
+DECLARE
+    role text := pg_catalog.current_setting('session_replication_role');
+BEGIN
+    PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+    INSERT INTO usage_meter.events_partitioned SELECT * FROM usage_meter.events;
+    INSERT INTO usage_meter.idempotency_keys (tenant, idempotency_key, event_id, occurred_at, recorded_at)
+    SELECT e.tenant, e.idempotency_key, e.event_id, e.occurred_at, e.recorded_at
+      FROM usage_meter.events AS e WHERE e.idempotency_key IS NOT NULL;
+    PERFORM pg_catalog.set_config('session_replication_role', role, true);
+END
+$move$;
+
+-- roll_up takes the ledger's row type: recreated for the new table.
+DROP FUNCTION usage_meter.roll_up(usage_meter.events[]);
+ALTER EXTENSION usage_meter DROP TABLE usage_meter.events;
+DROP TABLE usage_meter.events;
+ALTER TABLE usage_meter.events_partitioned RENAME TO events;
+ALTER TABLE usage_meter.events ADD CONSTRAINT events_pkey PRIMARY KEY (tenant, event_id, occurred_at);
+-- An event is reversed at most once: a reversal carries its event's occurred_at, so it is in the same partition.
+CREATE UNIQUE INDEX events_reversed_once ON usage_meter.events (tenant, reverses_event_id, occurred_at)
+    WHERE reverses_event_id IS NOT NULL;
+COMMENT ON TABLE usage_meter.events IS 'Append-only usage ledger: one row per usage event, partitioned by month of occurred_at';
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.events_default', '');
+
+CREATE TRIGGER events_prepare BEFORE INSERT ON usage_meter.events
+    FOR EACH ROW EXECUTE FUNCTION usage_meter.events_prepare();
+CREATE TRIGGER events_rollup AFTER INSERT ON usage_meter.events
+    REFERENCING NEW TABLE AS new_events
+    FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.events_rollup();
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON usage_meter.events
+    FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.events_append_only();
+-- Statement triggers of the parent do not fire for a statement naming a partition: each partition has its own.
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON usage_meter.events_default
+    FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.events_append_only();
+-- Partitions are read through the parent, under its row-level security; on the partitions themselves it is on
+-- with no policy, so a role granted one directly still sees nothing.
+ALTER TABLE usage_meter.events_default ENABLE ROW LEVEL SECURITY;
+
+CREATE FUNCTION usage_meter.roll_up(events usage_meter.events[]) RETURNS bigint
+    LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'roll_up';
+REVOKE ALL ON FUNCTION usage_meter.roll_up(usage_meter.events[]) FROM PUBLIC;
+
+-- Readers and admins read the ledger through the parent, under row-level security; partitions are granted to
+-- nobody (the owner writes them through the parent).
+GRANT SELECT ON usage_meter.events, usage_meter.idempotency_keys, usage_meter.retention
+    TO usage_meter_reader, usage_meter_admin;
+DO $rls$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['events', 'idempotency_keys'] LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE usage_meter.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE pg_catalog.format('CREATE POLICY admin_all ON usage_meter.%I TO usage_meter_admin USING (true)', t);
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY reader_bound ON usage_meter.%I FOR SELECT TO usage_meter_reader'
+            ' USING (tenant OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT b.tenant FROM usage_meter.reader_tenants AS b'
+            ' WHERE b.role_name OPERATOR(pg_catalog.=) CURRENT_USER::text)))', t);
+    END LOOP;
+END
+$rls$;
+
+-- void_event: the reversal is inserted with its event's occurred_at, so it is routed to the event's partition
+-- (a BEFORE ROW trigger cannot move a row to another partition).
+CREATE OR REPLACE FUNCTION usage_meter.void_event(tenant text, event_id bigint, reason text)
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reversal_id bigint;
+    at timestamptz;
+BEGIN
+    IF void_event.event_id IS NULL THEN
+        RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT e.occurred_at INTO at FROM usage_meter.events AS e
+     WHERE e.tenant OPERATOR(pg_catalog.=) void_event.tenant AND e.event_id OPERATOR(pg_catalog.=) void_event.event_id;
+    -- The ledger trigger fills the row from the event (operation included) and checks everything.
+    INSERT INTO usage_meter.events AS e (tenant, operation, reverses_event_id, reason, occurred_at)
+    VALUES (void_event.tenant, '-', void_event.event_id, void_event.reason, COALESCE(at, pg_catalog.now()))
+    RETURNING e.event_id INTO reversal_id;
+    RETURN reversal_id;
+END
+$$;
+
+-- The first day whose raw events are all kept, for every tenant: verify() and rebuild() check the days from it
+-- on (all days when nothing was dropped). Conservative for every time zone: a tenant day starts at most 16
+-- hours before the same UTC day, so a day is whole when its UTC start is at least kept_from + 16 hours.
+CREATE FUNCTION usage_meter.verifiable_since()
+RETURNS date
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT CASE WHEN b.t OPERATOR(pg_catalog.=) b.t::date THEN b.t::date
+                                 ELSE b.t::date OPERATOR(pg_catalog.+) 1 END
+                       FROM usage_meter.retention AS r
+                      CROSS JOIN LATERAL (SELECT (r.kept_from OPERATOR(pg_catalog.+) interval '16 hours')
+                                                 AT TIME ZONE 'UTC' AS t) AS b),
+                    '-infinity'::date)
+$$;
+COMMENT ON FUNCTION usage_meter.verifiable_since IS 'First day whose raw events are all kept: verify() and rebuild() check from it on';
+
+-- verify() as before, over the days whose raw events are all kept (verifiable_since() on): a day or month
+-- counter some of whose events were dropped cannot be compared with the ledger, and is not reported.
+CREATE OR REPLACE FUNCTION usage_meter.verify()
+RETURNS TABLE (summary text, tenant text, user_id text, period text, period_start date, operation text,
+               provider text, model text, field text, ledger numeric, recorded numeric, difference numeric)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH since AS MATERIALIZED (SELECT usage_meter.verifiable_since() AS day),
+    ledger_daily AS (
+        SELECT e.tenant, e.user_id, e.day, e.operation, e.provider, e.model,
+               sum(s.sign)::numeric AS requests,
+               COALESCE(sum(s.sign) FILTER (WHERE NOT e.success), 0)::numeric AS errors,
+               COALESCE(sum(s.sign) FILTER (WHERE NOT e.priced), 0)::numeric AS unpriced,
+               sum(e.input_tokens)::numeric AS input_tokens, sum(e.output_tokens)::numeric AS output_tokens,
+               sum(e.cache_read_tokens)::numeric AS cache_read_tokens,
+               sum(e.cache_write_tokens)::numeric AS cache_write_tokens,
+               sum(e.reasoning_tokens)::numeric AS reasoning_tokens,
+               COALESCE(sum(e.quantity), 0) AS quantity, COALESCE(sum(e.cost), 0) AS cost,
+               COALESCE(sum(e.billed_cost), 0) AS billed_cost,
+               COALESCE(sum(e.latency_ms), 0)::numeric AS latency_ms_total
+        FROM usage_meter.events AS e
+        CROSS JOIN LATERAL (SELECT CASE WHEN e.reverses_event_id IS NULL THEN 1 ELSE -1 END AS sign) AS s
+        WHERE e.day >= (SELECT since.day FROM since)
+        GROUP BY e.tenant, e.user_id, e.day, e.operation, e.provider, e.model
+    ),
+    daily_diff AS (
+        SELECT 'daily_usage'::text AS summary, COALESCE(l.tenant, d.tenant) AS tenant,
+               COALESCE(l.user_id, d.user_id) AS user_id, 'day'::text AS period,
+               COALESCE(l.day, d.day) AS period_start, COALESCE(l.operation, d.operation) AS operation,
+               COALESCE(l.provider, d.provider) AS provider, COALESCE(l.model, d.model) AS model,
+               v.field, v.ledger, v.recorded
+        FROM ledger_daily AS l
+        FULL JOIN (SELECT * FROM usage_meter.daily_usage AS u WHERE u.day >= (SELECT since.day FROM since)) AS d
+               ON d.tenant = l.tenant AND d.day = l.day AND d.operation = l.operation
+              AND d.user_id IS NOT DISTINCT FROM l.user_id AND d.provider IS NOT DISTINCT FROM l.provider
+              AND d.model IS NOT DISTINCT FROM l.model
+        CROSS JOIN LATERAL (VALUES
+            ('requests', l.requests, d.requests::numeric), ('errors', l.errors, d.errors::numeric),
+            ('unpriced', l.unpriced, d.unpriced::numeric),
+            ('input_tokens', l.input_tokens, d.input_tokens::numeric),
+            ('output_tokens', l.output_tokens, d.output_tokens::numeric),
+            ('cache_read_tokens', l.cache_read_tokens, d.cache_read_tokens::numeric),
+            ('cache_write_tokens', l.cache_write_tokens, d.cache_write_tokens::numeric),
+            ('reasoning_tokens', l.reasoning_tokens, d.reasoning_tokens::numeric),
+            ('quantity', l.quantity, d.quantity), ('cost', l.cost, d.cost),
+            ('billed_cost', l.billed_cost, d.billed_cost),
+            ('latency_ms_total', l.latency_ms_total, d.latency_ms_total::numeric)) AS v(field, ledger, recorded)
+        WHERE COALESCE(v.ledger, 0) <> COALESCE(v.recorded, 0)
+    ),
+    ledger_counters AS (
+        SELECT l.tenant, s.user_id, s.period, s.period_start,
+               sum(l.requests) AS requests,
+               sum(l.input_tokens + l.output_tokens + l.cache_read_tokens + l.cache_write_tokens) AS tokens,
+               sum(l.cost) AS cost, sum(l.billed_cost) AS billed_cost
+        FROM ledger_daily AS l
+        CROSS JOIN LATERAL (VALUES
+            (l.user_id, 'day', l.day, false),
+            (NULL, 'day', l.day, true),
+            (l.user_id, 'month', (l.day - (EXTRACT(day FROM l.day)::int - 1)), false),
+            (NULL, 'month', (l.day - (EXTRACT(day FROM l.day)::int - 1)), true)) AS s(user_id, period, period_start, total)
+        WHERE (s.total OR l.user_id IS NOT NULL) AND s.period_start >= (SELECT since.day FROM since)
+        GROUP BY l.tenant, s.user_id, s.period, s.period_start
+    ),
+    recorded_counters AS (
+        SELECT c.tenant, c.user_id, c.period, c.period_start,
+               sum(c.requests)::numeric AS requests, sum(c.tokens)::numeric AS tokens,
+               sum(c.cost) AS cost, sum(c.billed_cost) AS billed_cost
+        FROM usage_meter.counters AS c
+        WHERE c.period_start >= (SELECT since.day FROM since)
+        GROUP BY c.tenant, c.user_id, c.period, c.period_start
+    ),
+    counter_diff AS (
+        SELECT 'counters'::text, COALESCE(l.tenant, r.tenant), COALESCE(l.user_id, r.user_id),
+               COALESCE(l.period, r.period), COALESCE(l.period_start, r.period_start),
+               NULL::text, NULL::text, NULL::text, v.field, v.ledger, v.recorded
+        FROM ledger_counters AS l
+        FULL JOIN recorded_counters AS r
+               ON r.tenant = l.tenant AND r.period = l.period AND r.period_start = l.period_start
+              AND r.user_id IS NOT DISTINCT FROM l.user_id
+        CROSS JOIN LATERAL (VALUES
+            ('requests', l.requests, r.requests), ('tokens', l.tokens, r.tokens),
+            ('cost', l.cost, r.cost), ('billed_cost', l.billed_cost, r.billed_cost)) AS v(field, ledger, recorded)
+        WHERE COALESCE(v.ledger, 0) <> COALESCE(v.recorded, 0)
+    )
+    SELECT d.*, COALESCE(d.recorded, 0) - COALESCE(d.ledger, 0) FROM daily_diff AS d
+    UNION ALL
+    SELECT c.*, COALESCE(c.recorded, 0) - COALESCE(c.ledger, 0) FROM counter_diff AS c
+    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+$$;
+COMMENT ON FUNCTION usage_meter.verify IS 'No rows exactly when every daily summary and live counter from verifiable_since() on equals the ledger';
+
+-- The partition of the UTC month starting at month_start: created (if missing) from the default partition's
+-- rows of that month, moved as they are (no trigger fires: not priced or rolled up again), then attached; the
+-- parent's row trigger and indexes are cloned onto it by ATTACH. Returns its name, NULL if it existed.
+CREATE FUNCTION usage_meter.create_partition(month_start timestamptz)
+RETURNS text
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    upper timestamptz := ((month_start AT TIME ZONE 'UTC') OPERATOR(pg_catalog.+) interval '1 month') AT TIME ZONE 'UTC';
+    name text := 'events_' OPERATOR(pg_catalog.||) pg_catalog.to_char(month_start AT TIME ZONE 'UTC', 'YYYY_MM')
+                 OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.date_part('year', month_start AT TIME ZONE 'UTC')
+                                                   OPERATOR(pg_catalog.<=) 0 THEN '_bc' ELSE '' END;
+    role text := pg_catalog.current_setting('session_replication_role');
+BEGIN
+    IF month_start OPERATOR(pg_catalog.<>) pg_catalog.date_trunc('month', month_start, 'UTC') THEN
+        RAISE EXCEPTION 'invalid month_start: % is not the start of a UTC month', month_start
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF pg_catalog.to_regclass('usage_meter.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(name)) IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE pg_catalog.format('CREATE TABLE usage_meter.%I (LIKE usage_meter.events INCLUDING DEFAULTS'
+                              ' INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)', name);
+    PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+    EXECUTE pg_catalog.format('WITH moved AS (DELETE FROM usage_meter.events_default AS d'
+                              ' WHERE d.occurred_at OPERATOR(pg_catalog.>=) $1 AND d.occurred_at OPERATOR(pg_catalog.<) $2'
+                              ' RETURNING d.*) INSERT INTO usage_meter.%I SELECT * FROM moved', name)
+        USING month_start, upper;
+    PERFORM pg_catalog.set_config('session_replication_role', role, true);
+    EXECUTE pg_catalog.format('ALTER TABLE usage_meter.events ATTACH PARTITION usage_meter.%I FOR VALUES FROM (%L) TO (%L)',
+                              name, month_start, upper);
+    EXECUTE pg_catalog.format('CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON usage_meter.%I'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.events_append_only()', name);
+    EXECUTE pg_catalog.format('ALTER TABLE usage_meter.%I ENABLE ROW LEVEL SECURITY', name);
+    RETURN name;
+END
+$$;
+
+-- create_partitions(months_ahead) -> the partitions it created: the current UTC month and months_ahead months
+-- after it, and every month that has rows in the default partition (whose rows move into it). Run it after
+-- CREATE EXTENSION or ALTER EXTENSION UPDATE and then daily (it does nothing when all exist). A row of a month
+-- without a partition is never refused: it goes to the default partition until this runs.
+CREATE FUNCTION usage_meter.create_partitions(months_ahead integer DEFAULT 3)
+RETURNS SETOF text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m timestamptz;
+    created text;
+BEGIN
+    IF months_ahead IS NULL OR months_ahead OPERATOR(pg_catalog.<) 0 OR months_ahead OPERATOR(pg_catalog.>) 120 THEN
+        RAISE EXCEPTION 'invalid months_ahead: % (0 to 120)', months_ahead USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('usage_meter.partitions'));
+    FOR m IN SELECT DISTINCT pg_catalog.date_trunc('month', d.occurred_at, 'UTC') FROM usage_meter.events_default AS d
+             UNION
+             SELECT ((pg_catalog.date_trunc('month', pg_catalog.now(), 'UTC') AT TIME ZONE 'UTC')
+                     OPERATOR(pg_catalog.+) pg_catalog.make_interval(months => i)) AT TIME ZONE 'UTC'
+               FROM pg_catalog.generate_series(0, months_ahead) AS i
+             ORDER BY 1
+    LOOP
+        created := usage_meter.create_partition(m);
+        IF created IS NOT NULL THEN
+            RETURN NEXT created;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.create_partitions IS 'Creates the ledger''s monthly partitions ahead, and for rows waiting in the default partition';
+
+-- drop_events_before(cutoff) -> the number of raw events dropped. Drops every monthly partition that ends at or
+-- before the start of cutoff's UTC month (rows of those months still in the default partition get their
+-- partition first), and their idempotency keys; daily_rollup and counters keep the history. From then on
+-- events older than that boundary are refused, and verify()/rebuild() check the days from verifiable_since().
+-- An admin function: it runs as the extension's owner (DROP TABLE takes an ACCESS EXCLUSIVE lock on the
+-- ledger for a moment, so recording waits for it).
+CREATE FUNCTION usage_meter.drop_events_before(cutoff timestamptz)
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    boundary timestamptz;
+    kept timestamptz;
+    m timestamptz;
+    p record;
+    n bigint;
+    dropped bigint := 0;
+BEGIN
+    IF cutoff IS NULL THEN
+        RAISE EXCEPTION 'cutoff must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.isfinite(cutoff) OR cutoff OPERATOR(pg_catalog.>) pg_catalog.now() THEN
+        RAISE EXCEPTION 'invalid cutoff: % (it must be a finite time, not in the future)', cutoff
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    boundary := pg_catalog.date_trunc('month', cutoff, 'UTC');
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('usage_meter.partitions'));
+    SELECT r.kept_from INTO kept FROM usage_meter.retention AS r;
+    IF kept IS NOT NULL AND boundary OPERATOR(pg_catalog.<=) kept THEN
+        RETURN 0;
+    END IF;
+    FOR m IN SELECT DISTINCT pg_catalog.date_trunc('month', d.occurred_at, 'UTC') FROM usage_meter.events_default AS d
+              WHERE d.occurred_at OPERATOR(pg_catalog.<) boundary LOOP
+        PERFORM usage_meter.create_partition(m);
+    END LOOP;
+    FOR p IN SELECT c.oid::regclass AS part,
+                    pg_catalog.substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid), 'TO \(''(.*)''\)')::timestamptz AS upper
+               FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+              WHERE i.inhparent OPERATOR(pg_catalog.=) 'usage_meter.events'::regclass
+                AND c.oid OPERATOR(pg_catalog.<>) 'usage_meter.events_default'::regclass LOOP
+        IF p.upper OPERATOR(pg_catalog.<=) boundary THEN
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', p.part) INTO n;
+            dropped := dropped OPERATOR(pg_catalog.+) n;
+            EXECUTE pg_catalog.format('DROP TABLE %s', p.part);
+        END IF;
+    END LOOP;
+    DELETE FROM usage_meter.idempotency_keys AS k WHERE k.occurred_at OPERATOR(pg_catalog.<) boundary;
+    INSERT INTO usage_meter.retention AS r (singleton, kept_from) VALUES (true, boundary)
+        ON CONFLICT (singleton) DO UPDATE SET kept_from = excluded.kept_from, updated_at = pg_catalog.now();
+    RETURN dropped;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.drop_events_before IS 'Drops the raw events of every UTC month before cutoff''s; summaries keep the history';
+REVOKE ALL ON FUNCTION usage_meter.create_partition(timestamptz), usage_meter.create_partitions(integer),
+    usage_meter.drop_events_before(timestamptz), usage_meter.verifiable_since() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION usage_meter.verifiable_since() TO usage_meter_reader, usage_meter_admin;
+
+-- ------------------------------------------------------------------------------------------------------------
 -- Grants for every function of the schema, those of the other areas included (this section runs last): the
 -- admin may call everything but the internals; the writer also gets the reservation and provider-payload
 -- recording functions. A function a writer calls must be SECURITY DEFINER (the writer has no table rights).
@@ -859,7 +1224,7 @@ GRANT EXECUTE ON FUNCTION usage_meter.rebuild(text, date, date) TO usage_meter_a
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA usage_meter TO usage_meter_admin;
 REVOKE EXECUTE ON FUNCTION usage_meter.events_prepare(), usage_meter.events_rollup(),
     usage_meter.events_append_only(), usage_meter.roll_up(usage_meter.events[]),
-    usage_meter.rebuild_scope(text, date, date)
+    usage_meter.rebuild_scope(text, date, date), usage_meter.create_partition(timestamptz)
     FROM usage_meter_admin;
 DO $grants$
 DECLARE

@@ -32,10 +32,13 @@ COMMIT;
 INSERT INTO usage_meter.events (tenant, operation, idempotency_key) VALUES ('acme', 'chat', 'chatcmpl-1');
 INSERT INTO usage_meter.events (tenant, operation, idempotency_key)
     VALUES ('acme', 'chat', 'bulk-1'), ('acme', 'chat', 'bulk-1');
--- ... unless the loader asks to skip known keys, as a sync job should.
+-- ... unless the loader skips known keys, as a sync job should. The ledger is partitioned by time, so its keys
+-- are kept in usage_meter.idempotency_keys (ON CONFLICT on the ledger has no unique index to use).
 INSERT INTO usage_meter.events (tenant, operation, idempotency_key)
-    VALUES ('acme', 'chat', 'chatcmpl-1'), ('acme', 'chat', 'bulk-2')
-    ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
+SELECT v.tenant, v.operation, v.idempotency_key
+  FROM (VALUES ('acme', 'chat', 'chatcmpl-1'), ('acme', 'chat', 'bulk-2')) AS v(tenant, operation, idempotency_key)
+ WHERE NOT EXISTS (SELECT 1 FROM usage_meter.idempotency_keys AS k
+                    WHERE k.tenant = v.tenant AND k.idempotency_key = v.idempotency_key);
 SELECT tenant, idempotency_key, count(*) FROM usage_meter.events WHERE idempotency_key IS NOT NULL
 GROUP BY tenant, idempotency_key ORDER BY tenant, idempotency_key;
 SELECT * FROM usage_meter.verify();

@@ -9,7 +9,7 @@ RESET client_min_messages;
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SELECT usage_meter.set_price('m', 1, 2) AS price_id;
--- As pg_dump writes it: every column, summaries first, then the ledger, then the settings.
+-- As pg_dump writes it: every column, summaries first, then the ledger, its idempotency keys, then the settings.
 COPY usage_meter.daily_rollup (tenant, user_id, day, operation, provider, model, slot, requests, errors, unpriced,
      input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost,
      billed_cost, latency_ms_total) FROM stdin;
@@ -24,6 +24,9 @@ old	\N	month	2025-01-01	3	1	2000	0.009	0.0099
 COPY usage_meter.events (event_id, tenant, user_id, operation, model, input_tokens, output_tokens, cost, billed_cost,
      priced, cost_source, price_id, markup_pct, occurred_at, day, recorded_at, idempotency_key, metadata) FROM stdin;
 41	old	u	chat	m	1000	1000	0.009	0.0099	t	price_table	7	10	2025-02-01 02:00:00+00	2025-01-31	2025-02-01 02:00:01+00	k-41	{}
+\.
+COPY usage_meter.idempotency_keys (tenant, idempotency_key, event_id, occurred_at, recorded_at) FROM stdin;
+old	k-41	41	2025-02-01 02:00:00+00	2025-02-01 02:00:01+00
 \.
 COPY usage_meter.tenants (tenant, time_zone, markup_pct) FROM stdin;
 old	America/Los_Angeles	10

@@ -18,6 +18,7 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -192,6 +193,90 @@ void raise_null(const char* column) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", column)));
 }
 
+
+// The ledger of a 1.1 database is partitioned by time and keeps its idempotency keys in a table of their own
+// (a unique index of a partitioned table must contain the partition key); a 1.0 ledger has a unique index.
+Oid idempotency_keys_table() {
+    return get_relname_relid("idempotency_keys", get_namespace_oid("usage_meter", false));
+}
+
+const char* const kClaimKeySql =
+    "INSERT INTO usage_meter.idempotency_keys (tenant, idempotency_key, event_id, occurred_at)"
+    " VALUES ($1, $2, $3, $4)";
+
+// Claims the tenant's idempotency key for the event being inserted, unless it already holds it (usage_record
+// claims the key before inserting the event). Another event holding it is a duplicate: refused, as the unique
+// index of a 1.0 ledger refused it. A claim by a concurrent transaction makes the INSERT wait for it, and fail
+// if it commits.
+void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurred_at) {
+    KeyScan scan;
+    ScanKeyData keys[2];
+    key_scan_open(&scan, "idempotency_keys", "idempotency_keys_pkey", 2);
+    key_text(&scan, &keys[0], 1, tenant);
+    key_text(&scan, &keys[1], 2, key);
+    key_scan_rescan(&scan, keys, 2);
+    bool found = key_scan_next(&scan);
+    int64 holder = 0;
+    if (found) {
+        bool isnull;
+        holder = DatumGetInt64(slot_getattr(scan.row, key_scan_column(&scan, "event_id"), &isnull));
+    }
+    key_scan_close(&scan);
+    if (found) {
+        if (holder == DatumGetInt64(event_id)) return;
+        ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
+                        errmsg("duplicate idempotency_key \"%s\": tenant \"%s\" recorded it as event %lld",
+                               TextDatumGetCString(key), TextDatumGetCString(tenant), static_cast<long long>(holder))));
+    }
+    static SPIPlanPtr plan = nullptr;
+    static const Oid types[4] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID};
+    Datum args[4] = {tenant, key, event_id, occurred_at};
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    execute_plan(kept_plan(&plan, kClaimKeySql, 4, types), args, "    ", false, 0);
+    SPI_finish();
+}
+
+// Rows of a month without a partition go to the default partition; those before the retention boundary
+// (usage_meter.retention.kept_from) are refused: their month was dropped, with the idempotency keys that would
+// have recognised a retry. Rows routed to a monthly partition are after the boundary by construction.
+void check_retention(Relation partition, TimestampTz occurred_at) {
+    if (!partition->rd_rel->relispartition || std::strcmp(RelationGetRelationName(partition), "events_default") != 0)
+        return;
+    KeyScan scan;
+    key_scan_open(&scan, "retention", "retention_pkey", 0);
+    key_scan_rescan(&scan, nullptr, 0);
+    bool found = key_scan_next(&scan);
+    TimestampTz kept_from = 0;
+    if (found) {
+        bool isnull;
+        kept_from = DatumGetTimestampTz(slot_getattr(scan.row, key_scan_column(&scan, "kept_from"), &isnull));
+    }
+    key_scan_close(&scan);
+    if (found && occurred_at < kept_from)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("invalid occurred_at: %s is before the retention boundary %s",
+                               pstrdup(timestamptz_to_str(occurred_at)), timestamptz_to_str(kept_from)),
+                        errdetail("Raw events before the boundary were dropped by drop_events_before; an event that "
+                                  "old cannot be recorded (nor recognised as a retry).")));
+}
+
+// What every new ledger row goes through once prepared: the retention boundary and the idempotency key.
+HeapTuple finish_row(Relation partition, HeapTuple row) {
+    TupleDesc desc = RelationGetDescr(partition);
+    const int* att = event_attnums(desc);
+    bool null_at, null_key, null_tenant, null_id;
+    Datum at = heap_getattr(row, att[kOccurredAt], desc, &null_at);
+    if (!null_at) check_retention(partition, DatumGetTimestampTz(at));
+    Datum key = heap_getattr(row, att[kIdempotencyKey], desc, &null_key);
+    if (null_key || null_at || !OidIsValid(idempotency_keys_table())) return row;
+    Datum tenant = heap_getattr(row, att[kTenant], desc, &null_tenant);
+    int id_attnum = SPI_fnumber(desc, "event_id");
+    if (id_attnum <= 0) elog(ERROR, "usage_meter.events has no column \"event_id\"");
+    Datum event_id = heap_getattr(row, id_attnum, desc, &null_id);
+    if (null_tenant || null_id) return row;  // refused by the NOT NULL constraints
+    claim_idempotency_key(tenant, key, event_id, at);
+    return row;
+}
 }  // namespace
 }  // namespace usage_meter::pg
 
@@ -222,7 +307,8 @@ UM_FUNCTION(events_prepare) {
         DatumGetTimestampTz(values[att[kRecordedAt] - 1]) < GetCurrentTransactionStartTimestamp())
         return PointerGetDatum(tuple);
     if (event_sign(desc, values, nulls) < 0)  // a reversal: filled from the event it cancels, not priced again
-        return PointerGetDatum(prepare_reversal(trigger->tg_relation, tuple, values, nulls));
+        return PointerGetDatum(finish_row(trigger->tg_relation,
+                                          prepare_reversal(trigger->tg_relation, tuple, values, nulls)));
     auto value = [&](int c) { return values[att[c] - 1]; };
     auto is_null = [&](int c) { return nulls[att[c] - 1]; };
 
@@ -333,7 +419,7 @@ UM_FUNCTION(events_prepare) {
     if (is_null(kMetadata)) set(kMetadata, DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")), false);
 
     HeapTuple prepared = heap_modify_tuple_by_cols(tuple, desc, n, columns, replacements, replacement_nulls);
-    return PointerGetDatum(prepared);
+    return PointerGetDatum(finish_row(trigger->tg_relation, prepared));
 }
 
 namespace usage_meter::pg {
@@ -574,7 +660,8 @@ UM_FUNCTION(events_append_only) {
 namespace usage_meter::pg {
 namespace {
 
-const char* const kRecordSql =
+// A 1.0 ledger: its unique index (tenant, idempotency_key) is the arbiter.
+const char* const kRecordSql10 =
     "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"
     "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"
     "       idempotency_key, session_id, latency_ms, success, metadata)"
@@ -582,9 +669,36 @@ const char* const kRecordSql =
     " ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
     " RETURNING event_id, cost, billed_cost, priced";
 
-const char* const kDuplicateSql =
+const char* const kDuplicateSql10 =
     "SELECT event_id, cost, billed_cost, priced FROM usage_meter.events"
     " WHERE tenant = $1 AND idempotency_key = $2";
+
+// A partitioned (1.1) ledger: the event id comes from the sequence, or ($19) from the key's claim.
+const char* const kRecordSql =
+    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"
+    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"
+    "       idempotency_key, session_id, latency_ms, success, metadata)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    " RETURNING event_id, cost, billed_cost, priced";
+
+const char* const kRecordClaimedSql =
+    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"
+    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"
+    "       idempotency_key, session_id, latency_ms, success, metadata, event_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+    " RETURNING event_id, cost, billed_cost, priced";
+
+// Claims the key with a new event id; no row when it is held (waiting for a concurrent holder to finish).
+const char* const kClaimSql =
+    "INSERT INTO usage_meter.idempotency_keys AS k (tenant, idempotency_key, event_id, occurred_at)"
+    " VALUES ($1, $2, pg_catalog.nextval('usage_meter.event_id_seq'), $3)"
+    " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING k.event_id";
+
+const char* const kDuplicateSql =
+    "SELECT e.event_id, e.cost, e.billed_cost, e.priced"
+    "  FROM usage_meter.idempotency_keys AS k"
+    "  JOIN usage_meter.events AS e ON e.tenant = k.tenant AND e.event_id = k.event_id AND e.occurred_at = k.occurred_at"
+    " WHERE k.tenant = $1 AND k.idempotency_key = $2";
 
 }  // namespace
 }  // namespace usage_meter::pg
@@ -595,18 +709,19 @@ const char* const kDuplicateSql =
 // reservation_id (1.1; a database still at 1.0 calls with 18 arguments) settles that reservation in the same
 // transaction: its hold stops counting as the event's usage starts to.
 UM_FUNCTION(usage_record) {
-    static SPIPlanPtr record_plan = nullptr;
-    static SPIPlanPtr duplicate_plan = nullptr;
-    static const Oid types[18] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+    static SPIPlanPtr record_plan_10 = nullptr, duplicate_plan_10 = nullptr;
+    static SPIPlanPtr record_plan = nullptr, record_claimed_plan = nullptr, claim_plan = nullptr,
+                      duplicate_plan = nullptr;
+    static const Oid types[19] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
                                   NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID,
-                                  BOOLOID, JSONBOID};
+                                  BOOLOID, JSONBOID, INT8OID};
     TupleDesc result_desc;
     if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE)
         elog(ERROR, "usage_record must return usage_meter.recorded");
     result_desc = BlessTupleDesc(result_desc);
 
-    Datum args[18];
-    char nulls[19];
+    Datum args[19];
+    char nulls[20];
     for (int i = 0; i < 18; ++i) {
         args[i] = PG_ARGISNULL(i) ? 0 : PG_GETARG_DATUM(i);
         nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
@@ -615,22 +730,48 @@ UM_FUNCTION(usage_record) {
     // Missing token counts and metadata mean none: the ledger trigger turns NULL counts into 0, and
     // metadata into '{}'. A NULL success or occurred_at is refused there.
 
+    const bool partitioned = OidIsValid(idempotency_keys_table());
+    const bool keyed = !PG_ARGISNULL(13);
+    if (partitioned && keyed) {
+        // The key is checked before it is claimed, so a bad one gets the ledger's own message.
+        TextView key = text_view(args[13], false);
+        core_or_raise([&] { check_optional_name("idempotency_key", key.data, key.length); });
+    }
+
     MemoryContext caller = CurrentMemoryContext;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    execute_plan(kept_plan(&record_plan, kRecordSql, 18, types), args, nulls, false, 0);  // count 0: a bounded INSERT never fires its AFTER STATEMENT trigger
     bool duplicate = false;
-    if (SPI_processed == 0) {
-        // The key was recorded before (or by a transaction that committed while we waited): return that event.
-        static const Oid dup_types[2] = {TEXTOID, TEXTOID};
-        Datum dup_args[2] = {args[0], args[13]};
-        execute_plan(kept_plan(&duplicate_plan, kDuplicateSql, 2, dup_types), dup_args, "  ", false, 1);
-        if (SPI_processed == 0)
-            ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                            errmsg("idempotency_key \"%s\" is held by a transaction this snapshot cannot see",
-                                   TextDatumGetCString(args[13])),
-                            errhint("Retry the transaction.")));
-        duplicate = true;
+    static const Oid dup_types[2] = {TEXTOID, TEXTOID};
+    Datum dup_args[2] = {args[0], args[13]};
+    if (!partitioned) {
+        execute_plan(kept_plan(&record_plan_10, kRecordSql10, 18, types), args, nulls, false, 0);  // count 0: a bounded INSERT never fires its AFTER STATEMENT trigger
+        if (SPI_processed == 0) {
+            // The key was recorded before (or by a transaction that committed while we waited): return that event.
+            execute_plan(kept_plan(&duplicate_plan_10, kDuplicateSql10, 2, dup_types), dup_args, "  ", false, 1);
+            duplicate = true;
+        }
+    } else if (!keyed || PG_ARGISNULL(12) || PG_ARGISNULL(0)) {
+        execute_plan(kept_plan(&record_plan, kRecordSql, 18, types), args, nulls, false, 0);
+    } else {
+        static const Oid claim_types[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
+        Datum claim_args[3] = {args[0], args[13], args[12]};
+        execute_plan(kept_plan(&claim_plan, kClaimSql, 3, claim_types), claim_args, "   ", false, 0);
+        if (SPI_processed == 1) {
+            bool isnull;
+            args[18] = result_value(0, 1, &isnull);
+            nulls[18] = ' ';
+            nulls[19] = '\0';
+            execute_plan(kept_plan(&record_claimed_plan, kRecordClaimedSql, 19, types), args, nulls, false, 0);
+        } else {
+            execute_plan(kept_plan(&duplicate_plan, kDuplicateSql, 2, dup_types), dup_args, "  ", false, 1);
+            duplicate = true;
+        }
     }
+    if (duplicate && SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("idempotency_key \"%s\" is held by a transaction this snapshot cannot see",
+                               TextDatumGetCString(args[13])),
+                        errhint("Retry the transaction.")));
     Datum values[5];
     bool result_nulls[5];
     for (int col = 0; col < 4; ++col) values[col] = result_value(0, col + 1, &result_nulls[col]);
