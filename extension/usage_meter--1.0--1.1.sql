@@ -914,9 +914,13 @@ DROP FUNCTION usage_meter.roll_up(usage_meter.events[]);
 ALTER EXTENSION usage_meter DROP TABLE usage_meter.events;
 DROP TABLE usage_meter.events;
 ALTER TABLE usage_meter.events_partitioned RENAME TO events;
-ALTER TABLE usage_meter.events ADD CONSTRAINT events_pkey PRIMARY KEY (tenant, event_id, occurred_at);
--- An event is reversed at most once: a reversal carries its event's occurred_at, so it is in the same partition.
-CREATE UNIQUE INDEX events_reversed_once ON usage_meter.events (tenant, reverses_event_id, occurred_at)
+-- Keys and indexes are each partition's own, not the parent's: an index of the parent (an extension member)
+-- would be cloned onto a partition when pg_dump's restore attaches it, and the partition's own dumped index
+-- would then collide with the clone. Per partition they are as strong: the key (tenant, event_id, occurred_at)
+-- contains the partition key, and a reversal carries its event's occurred_at, so it is in the same partition.
+ALTER TABLE usage_meter.events_default ADD CONSTRAINT events_default_pkey PRIMARY KEY (tenant, event_id, occurred_at);
+-- An event is reversed at most once.
+CREATE UNIQUE INDEX events_default_reversed_once ON usage_meter.events_default (tenant, reverses_event_id)
     WHERE reverses_event_id IS NOT NULL;
 COMMENT ON TABLE usage_meter.events IS 'Append-only usage ledger: one row per usage event, partitioned by month of occurred_at';
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.events_default', '');
@@ -1090,8 +1094,9 @@ $$;
 COMMENT ON FUNCTION usage_meter.verify IS 'No rows exactly when every daily summary and live counter from verifiable_since() on equals the ledger';
 
 -- The partition of the UTC month starting at month_start: created (if missing) from the default partition's
--- rows of that month, moved as they are (no trigger fires: not priced or rolled up again), then attached; the
--- parent's row trigger and indexes are cloned onto it by ATTACH. Returns its name, NULL if it existed.
+-- rows of that month, moved as they are (no trigger fires: not priced or rolled up again), with its own key,
+-- reversal index and append-only trigger, then attached (which clones the parent's row trigger onto it).
+-- Returns its name, NULL if it existed.
 CREATE FUNCTION usage_meter.create_partition(month_start timestamptz)
 RETURNS text
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
@@ -1112,6 +1117,10 @@ BEGIN
     END IF;
     EXECUTE pg_catalog.format('CREATE TABLE usage_meter.%I (LIKE usage_meter.events INCLUDING DEFAULTS'
                               ' INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)', name);
+    EXECUTE pg_catalog.format('ALTER TABLE usage_meter.%I ADD CONSTRAINT %I PRIMARY KEY (tenant, event_id, occurred_at)',
+                              name, name OPERATOR(pg_catalog.||) '_pkey');
+    EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON usage_meter.%I (tenant, reverses_event_id)'
+                              ' WHERE reverses_event_id IS NOT NULL', name OPERATOR(pg_catalog.||) '_reversed_once', name);
     PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
     EXECUTE pg_catalog.format('WITH moved AS (DELETE FROM usage_meter.events_default AS d'
                               ' WHERE d.occurred_at OPERATOR(pg_catalog.>=) $1 AND d.occurred_at OPERATOR(pg_catalog.<) $2'

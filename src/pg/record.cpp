@@ -255,7 +255,7 @@ void check_retention(Relation partition, TimestampTz occurred_at) {
     if (found && occurred_at < kept_from)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("invalid occurred_at: %s is before the retention boundary %s",
-                               pstrdup(timestamptz_to_str(occurred_at)), timestamptz_to_str(kept_from)),
+                               pstrdup(timestamptz_to_str(occurred_at)), pstrdup(timestamptz_to_str(kept_from))),
                         errdetail("Raw events before the boundary were dropped by drop_events_before; an event that "
                                   "old cannot be recorded (nor recognised as a retry).")));
 }

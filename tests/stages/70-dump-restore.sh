@@ -24,11 +24,20 @@ SELECT usage_meter.usage_record(t, 'user' || (i % 5), CASE WHEN i % 7 = 0 THEN '
                                 CASE WHEN i % 2 = 0 THEN 'p' END, '2026-10-01 00:00Z'::timestamptz + i * interval '3 hours',
                                 'key-' || i, NULL, i, i % 11 <> 0)
   FROM generate_series(1, 300) AS i, unnest(ARRAY['acme', 'globex']) AS t;
+-- Retention: a month of raw events is dropped (its summaries stay). The ledger is then spread over a monthly
+-- partition created at run time (not an extension member: October) and the default partition (a member:
+-- November, whose partition is not created yet): each row is dumped once and restored into its partition.
+SELECT usage_meter.usage_record('acme', 'old', 'chat', 'm', i, i, occurred_at => '2026-09-15Z'::timestamptz + i * interval '1 hour',
+                                idempotency_key => 'sept-' || i)
+  FROM generate_series(1, 10) AS i;
+SELECT usage_meter.drop_events_before('2026-10-01Z');
+SELECT usage_meter.create_partition('2026-10-01Z');
 SELECT usage_meter.void_event('acme', 5, 'test traffic');
 SELECT usage_meter.correct_event('globex', (SELECT max(event_id) FROM usage_meter.events WHERE tenant = 'globex'),
                                  'provider bill', input_tokens => 1);
 SQL
     $q -d "$src" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/dump_src.txt" || return 1
+    $q -d "$src" -f "$UM_ROOT/tests/stages/fingerprint_partitions.sql" >>"$UM_ROOT/build/dump_src.txt" || return 1
     cat "$UM_ROOT/build/dump_src.txt"
     pg_dump -Fc -d "$src" -f "$dump" || return 1
     pg_dump -Fp -d "$src" -f "$plain" || return 1
@@ -49,6 +58,7 @@ SQL
 dump_restore_check() {  # dump_restore_check DB: compares DB with the source and checks it keeps working
     local dst=$1 ok=0 fingerprint="$UM_ROOT/tests/stages/fingerprint.sql" cols='e.*' q="psql -X -q -At -v ON_ERROR_STOP=1"
     $q -d "$dst" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/dump_dst.txt" || return 1
+    $q -d "$dst" -f "$UM_ROOT/tests/stages/fingerprint_partitions.sql" >>"$UM_ROOT/build/dump_dst.txt" || return 1
     diff "$UM_ROOT/build/dump_src.txt" "$UM_ROOT/build/dump_dst.txt" || { echo "restored database differs"; ok=1; }
     grep -q "^verify() differences: 0$" "$UM_ROOT/build/dump_dst.txt" || ok=1
     grep -q "^events 6" "$UM_ROOT/build/dump_dst.txt" || { echo "expected 600+ events"; ok=1; }
@@ -63,13 +73,23 @@ SELECT 'restored event voided: ' || (usage_meter.void_event('acme', (SELECT min(
                                                                      WHERE tenant = 'acme' AND event_id > 5), 'after restore') IS NOT NULL);
 SELECT 'verify() differences after: ' || count(*) FROM usage_meter.verify();
 SELECT 'reader binding kept: ' || count(*) FROM usage_meter.reader_tenants WHERE role_name = 'acme_dashboard';
+-- The dropped month stays refused (its keys are gone, so a retry must not count again).
+\set ON_ERROR_STOP off
+SELECT usage_meter.usage_record('acme', 'old', 'chat', 'm', 1, 1, occurred_at => '2026-09-15 01:00Z', idempotency_key => 'sept-1');
+\set ON_ERROR_STOP on
+SELECT 'september events: ' || count(*) FROM usage_meter.events WHERE occurred_at < '2026-10-01Z';
+SELECT 'partitions created after restore: ' || string_agg(p, ' ' ORDER BY p) FROM usage_meter.create_partitions(0) AS p;
+SELECT 'verify() after create_partitions: ' || count(*) FROM usage_meter.verify();
 SQL
     cat "$UM_ROOT/build/dump_after.txt"
     grep -q "above every restored one: true" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "old key is a duplicate: true" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "restored event voided: true" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "verify() differences after: 0" "$UM_ROOT/build/dump_after.txt" &&
-        grep -q "reader binding kept: 1" "$UM_ROOT/build/dump_after.txt" || ok=1
+        grep -q "reader binding kept: 1" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "september events: 0" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "partitions created after restore: events_2026_11" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "verify() after create_partitions: 0" "$UM_ROOT/build/dump_after.txt" || ok=1
     return $ok
 }
 
