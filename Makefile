@@ -25,7 +25,7 @@ REGRESS += provider_payloads record_response
 ISOLATION += record_response_race
 
 # -- ledger trust: corrections, repair, retention, roles, dump, upgrade
-REGRESS += roles search_path_trap corrections rebuild hostile_input restore
+REGRESS += roles search_path_trap corrections rebuild hostile_input restore retention
 ISOLATION += rebuild_while_recording
 
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
