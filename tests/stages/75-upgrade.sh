@@ -3,6 +3,8 @@
 # UPDATE. Checks: the version is the default one; every row recorded before is unchanged; verify() is empty
 # and rebuild() finds nothing to repair; and the new behaviour works on old data: an old idempotency key is
 # still a duplicate, an event recorded under 1.0 can be voided, roles and row-level security are in place.
+# The ledger becomes partitioned: its rows move to the default partition, then create_partitions() spreads them
+# over monthly partitions, unchanged; drop_events_before then drops October and the summaries keep it.
 # Bounded: a few seconds.
 
 upgrade_test() {
@@ -35,6 +37,17 @@ SELECT 'verify() under 1.0: ' || count(*) FROM usage_meter.verify();
 SQL
     $q -d "$db" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/upgrade_fp_before.txt" || return 1
     $q -d "$db" -c "ALTER EXTENSION usage_meter UPDATE" || return 1
+    # The update turns the ledger into a partitioned table: the old rows are in its default partition, their
+    # keys in usage_meter.idempotency_keys; create_partitions() then moves them into monthly partitions. The
+    # fingerprint below is taken after both: every row unchanged, none lost or doubled.
+    $q -d "$db" >"$UM_ROOT/build/upgrade_partitions.txt" <<'SQL' || return 1
+SELECT 'ledger after the update: ' || c.relkind::text || ', default partition rows ' || (SELECT count(*) FROM usage_meter.events_default)
+       || ', keys ' || (SELECT count(*) FROM usage_meter.idempotency_keys)
+  FROM pg_class AS c WHERE c.oid = 'usage_meter.events'::regclass;
+SELECT 'partitions for the old rows: ' || string_agg(p, ' ' ORDER BY p)
+  FROM usage_meter.create_partitions(0) AS p WHERE p < 'events_2026_12';
+SELECT 'default partition rows: ' || count(*) FROM usage_meter.events_default;
+SQL
     $q -d "$db" -v event_columns="$cols" -f "$fingerprint" >"$UM_ROOT/build/upgrade_fp_after.txt" || return 1
     $q -d "$db" >"$UM_ROOT/build/upgrade_after.txt" <<'SQL' || return 1
 SELECT 'updated to ' || extversion || ' (default ' || default_version || ')'
@@ -49,9 +62,15 @@ SELECT 'old event corrected: ' || (replacement_id IS NOT NULL)
 SELECT 'verify() after: ' || count(*) FROM usage_meter.verify();
 SELECT 'roles: ' || string_agg(rolname, ' ' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'usage\_meter\_%';
 SELECT 'row-level security on events: ' || relrowsecurity FROM pg_class WHERE oid = 'usage_meter.events'::regclass;
+-- Retention on the upgraded ledger: October's raw events go, its summaries stay, verify() checks the rest.
+SELECT sum(requests) AS requests_before FROM usage_meter.daily_usage \gset
+SELECT 'dropped October events: ' || usage_meter.drop_events_before('2026-11-01Z');
+SELECT 'summaries kept: ' || (sum(requests) = :requests_before) FROM usage_meter.daily_usage;
+SELECT 'verify() after the drop: ' || count(*) FROM usage_meter.verify();
+SELECT 'rebuild() after the drop: ' || count(*) FROM usage_meter.rebuild();
 SELECT 'usage_record runs as owner: ' || prosecdef FROM pg_proc WHERE oid = 'usage_meter.usage_record'::regproc;
 SQL
-    cat "$UM_ROOT/build/upgrade_before.txt" "$UM_ROOT/build/upgrade_after.txt"
+    cat "$UM_ROOT/build/upgrade_before.txt" "$UM_ROOT/build/upgrade_partitions.txt" "$UM_ROOT/build/upgrade_after.txt"
     local ok=0
     diff "$UM_ROOT/build/upgrade_fp_before.txt" "$UM_ROOT/build/upgrade_fp_after.txt" ||
         { echo "the update changed recorded data"; ok=1; }
@@ -68,7 +87,14 @@ SQL
         grep -q "^verify() after: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^roles: usage_meter_admin usage_meter_reader usage_meter_writer$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^row-level security on events: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^usage_record runs as owner: true$" "$UM_ROOT/build/upgrade_after.txt" || ok=1
+        grep -q "^usage_record runs as owner: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^ledger after the update: p, default partition rows 102, keys 100$" "$UM_ROOT/build/upgrade_partitions.txt" &&
+        grep -q "^partitions for the old rows: events_2026_10 events_2026_11$" "$UM_ROOT/build/upgrade_partitions.txt" &&
+        grep -q "^default partition rows: 0$" "$UM_ROOT/build/upgrade_partitions.txt" &&
+        grep -q "^dropped October events: [1-9]" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^summaries kept: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^verify() after the drop: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^rebuild() after the drop: 0$" "$UM_ROOT/build/upgrade_after.txt" || ok=1
     $q -d postgres -c "DROP DATABASE $db"
     return $ok
 }
