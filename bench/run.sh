@@ -54,12 +54,14 @@ fill_to() {
                   now() - random() * interval '20 days'
              FROM generate_series(1, $missing) AS g"
     fi
+    q "SELECT count(*) FROM usage_meter.create_partitions(0)" >/dev/null  # rows of an earlier month leave the default partition
     q "VACUUM ANALYZE"
     say "   ledger filled from $have to $(ledger_rows) rows in $((SECONDS - start)) s (bulk INSERT through the triggers, VACUUM ANALYZE)"
 }
 
 # Makes the baseline table the same size as the ledger (a copy of its rows), so both writers start equal.
 copy_ledger_to_bare() {
+    q "SELECT bench.mirror_partitions()" >/dev/null
     q "TRUNCATE bench.bare_events"
     q "INSERT INTO bench.bare_events SELECT * FROM usage_meter.events"
     q "SELECT setval('bench.bare_event_id_seq', (SELECT max(event_id) FROM bench.bare_events))" >/dev/null
