@@ -888,6 +888,29 @@ CREATE TABLE usage_meter.retention (
 COMMENT ON TABLE usage_meter.retention IS 'Raw events before kept_from were dropped by drop_events_before';
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.retention', '');
 
+-- The ledger is rebuilt as a partitioned table below; its indexes and triggers are recreated by name. Any other
+-- index or trigger on it (one a later section of this script might add) would be lost: refuse instead.
+DO $guard$
+DECLARE
+    extra text;
+BEGIN
+    SELECT pg_catalog.string_agg(o.name, ', ') INTO extra FROM (
+        SELECT c.relname::text AS name FROM pg_catalog.pg_index AS i
+          JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid
+         WHERE i.indrelid OPERATOR(pg_catalog.=) 'usage_meter.events'::regclass
+           AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['events_pkey', 'events_idempotency_key',
+                                                           'events_reversed_once']::name[])
+        UNION ALL
+        SELECT t.tgname::text FROM pg_catalog.pg_trigger AS t
+         WHERE t.tgrelid OPERATOR(pg_catalog.=) 'usage_meter.events'::regclass AND NOT t.tgisinternal
+           AND t.tgname OPERATOR(pg_catalog.<>) ALL (ARRAY['events_prepare', 'events_rollup', 'events_append_only']::name[])
+    ) AS o;
+    IF extra IS NOT NULL THEN
+        RAISE EXCEPTION 'usage_meter: the ledger has indexes or triggers the partitioning step does not recreate: %', extra;
+    END IF;
+END
+$guard$;
+
 -- The partitioned ledger, with every column the ledger has now (those other areas added included).
 CREATE TABLE usage_meter.events_partitioned (LIKE usage_meter.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS
     INCLUDING COMMENTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)
