@@ -3,7 +3,8 @@
 # infinite and far-away times, unknown ids). Checks: the backend never crashes (the one connection survives
 # every call and the server log has no crashed process); every refusal has a specific SQLSTATE, never
 # XX000 (internal error); the ledger holds exactly the rows the successful calls wrote (1 per new event or
-# void, 2 per correction) so refused calls wrote nothing; and verify() is empty at the end. Seeded, so a
+# void, 2 per correction, minus what drop_events_before dropped) so refused calls wrote nothing; and verify() is
+# empty at the end (over the days whose raw events are kept). Seeded, so a
 # failure can be replayed. Bounded: a few seconds.
 
 fuzz_test() {

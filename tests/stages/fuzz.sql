@@ -33,7 +33,8 @@ DECLARE
     ids text[] := ARRAY[NULL, '-1', '0', '1', '2', '3', '5', '8', '13', '999999', '9223372036854775807'];
     fns text[] := ARRAY['usage_record', 'usage_record', 'usage_record', 'usage_record', 'usage_record', 'check_limit', 'live_usage', 'period_bounds',
                         'set_tenant', 'set_price', 'set_unit_price', 'set_limit', 'remove_limit', 'void_event',
-                        'correct_event', 'rebuild', 'verify', 'health', 'roll_up'];
+                        'correct_event', 'rebuild', 'verify', 'health', 'roll_up', 'drop_events_before',
+                        'create_partitions'];
     p_texts text[] := ARRAY['acme', 'globex', 'alice', 'bob', 'm', 'chat', 'search'];
     p_nums text[] := ARRAY[NULL, '0', '1', '0.1', '2.5'];
     p_ints text[] := ARRAY['0', '1', '42', '1000'];
@@ -113,6 +114,10 @@ BEGIN
             WHEN 'rebuild' THEN format('SELECT * FROM usage_meter.rebuild(%L::text, %L::date, %L::date)',
                 pg_temp.pick(p_texts, texts), pg_temp.pick(p_dates, dates),
                 pg_temp.pick(p_dates, dates))
+            WHEN 'drop_events_before' THEN format('SELECT usage_meter.drop_events_before(%L::timestamptz) AS dropped',
+                pg_temp.pick(p_times, times))
+            WHEN 'create_partitions' THEN format('SELECT count(*) AS created FROM usage_meter.create_partitions(%L::integer)',
+                pg_temp.pick(p_ints, ints))
             WHEN 'verify' THEN 'SELECT * FROM usage_meter.verify()'
             WHEN 'health' THEN 'SELECT * FROM usage_meter.health()'
             ELSE (ARRAY['SELECT usage_meter.roll_up(NULL)', 'SELECT usage_meter.roll_up(''{}'')',
@@ -126,6 +131,7 @@ BEGIN
                 IF NOT result.duplicate THEN expected := expected + 1; END IF;
             ELSIF fn = 'void_event' THEN expected := expected + 1;
             ELSIF fn = 'correct_event' THEN expected := expected + 2;
+            ELSIF fn = 'drop_events_before' THEN expected := expected - result.dropped;
             END IF;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE;
