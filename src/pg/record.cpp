@@ -243,7 +243,9 @@ void check_retention(Relation partition, TimestampTz occurred_at) {
     if (!partition->rd_rel->relispartition || std::strcmp(RelationGetRelationName(partition), "events_default") != 0)
         return;
     KeyScan scan;
-    key_scan_open(&scan, "retention", "retention_pkey", 0);
+    // The latest committed boundary, not the statement's snapshot: an insert that waited for drop_events_before's
+    // lock was routed after the drop, so it must also see the boundary that drop committed.
+    key_scan_open_with(&scan, "retention", "retention_pkey", 0, GetLatestSnapshot());
     key_scan_rescan(&scan, nullptr, 0);
     bool found = key_scan_next(&scan);
     TimestampTz kept_from = 0;
