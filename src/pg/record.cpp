@@ -193,7 +193,6 @@ void raise_null(const char* column) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", column)));
 }
 
-
 // The ledger of a 1.1 database is partitioned by time and keeps its idempotency keys in a table of their own
 // (a unique index of a partitioned table must contain the partition key); a 1.0 ledger has a unique index.
 Oid idempotency_keys_table() {
