@@ -26,7 +26,7 @@ ISOLATION += record_response_race
 
 # -- ledger trust: corrections, repair, retention, roles, dump, upgrade
 REGRESS += roles search_path_trap corrections rebuild hostile_input restore retention
-ISOLATION += rebuild_while_recording
+ISOLATION += rebuild_while_recording retention_race
 
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation

@@ -1232,6 +1232,9 @@ BEGIN
               WHERE i.inhparent OPERATOR(pg_catalog.=) 'usage_meter.events'::regclass
                 AND c.oid OPERATOR(pg_catalog.<>) 'usage_meter.events_default'::regclass LOOP
         IF p.upper OPERATOR(pg_catalog.<=) boundary THEN
+            -- The lock DROP TABLE needs, taken first: a recording transaction still writing into the month
+            -- commits before the count (a new snapshot), so the count is what is dropped.
+            EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p.part);
             EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', p.part) INTO n;
             dropped := dropped OPERATOR(pg_catalog.+) n;
             EXECUTE pg_catalog.format('DROP TABLE %s', p.part);
