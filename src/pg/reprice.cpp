@@ -34,7 +34,7 @@ const char* const kSelectSql =
 const char* const kUpdateSql =
     "UPDATE usage_meter.events SET cost = $3, billed_cost = $4, priced = $5, cost_source = $6, price_id = $7,"
     "       unit_price_id = $8"
-    " WHERE tenant = $1 AND event_id = $2";
+    " WHERE tenant = $1 AND event_id = $2 AND occurred_at = $9";  // occurred_at: the event's partition only
 
 // The difference, added to this backend's slot rows: nothing but unpriced, cost and billed_cost changes.
 const char* const kCorrectSql =
@@ -98,7 +98,8 @@ void update_event(SPIPlanPtr plan, Datum* args, const char* nulls) {
 UM_FUNCTION(reprice) {
     static SPIPlanPtr select_plan = nullptr, update_plan = nullptr, correct_plan = nullptr;
     static const Oid select_types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID};
-    static const Oid update_types[8] = {TEXTOID, INT8OID, NUMERICOID, NUMERICOID, BOOLOID, TEXTOID, INT8OID, INT8OID};
+    static const Oid update_types[9] = {TEXTOID, INT8OID, NUMERICOID, NUMERICOID, BOOLOID, TEXTOID, INT8OID, INT8OID,
+                                        TIMESTAMPTZOID};
     static const Oid correct_types[11] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID,
                                           NUMERICOID, NUMERICOID, DATEOID};
     Datum select_args[4];
@@ -190,17 +191,17 @@ UM_FUNCTION(reprice) {
                     unit_priced == !old_unit_null && (!unit_priced || unit_id == old_unit_id);
         if (same) continue;
 
-        Datum update_args[8] = {tenant, event_id,
+        Datum update_args[9] = {tenant, event_id,
                                 priced.priced ? numeric_from_decimal(new_cost) : 0,
                                 priced.priced ? numeric_from_decimal(new_billed) : 0, BoolGetDatum(priced.priced),
                                 priced.priced ? CStringGetTextDatum("price_table") : 0,
                                 token_priced ? Int64GetDatum(found.price_id) : 0,
-                                unit_priced ? Int64GetDatum(unit_id) : 0};
-        char update_nulls[9] = "        ";
+                                unit_priced ? Int64GetDatum(unit_id) : 0, at};
+        char update_nulls[10] = "         ";
         if (!priced.priced) update_nulls[2] = update_nulls[3] = update_nulls[5] = 'n';
         if (!token_priced) update_nulls[6] = 'n';
         if (!unit_priced) update_nulls[7] = 'n';
-        update_event(kept_plan(&update_plan, kUpdateSql, 8, update_types), update_args, update_nulls);
+        update_event(kept_plan(&update_plan, kUpdateSql, 9, update_types), update_args, update_nulls);
 
         Decimal cost_difference, billed_difference;
         core_or_raise([&] {
