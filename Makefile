@@ -48,3 +48,7 @@ COMPILE.cxx.bc += $(PG_CXXFLAGS)
 installcheck: | build/regress build/isolation
 build/regress build/isolation:
 	mkdir -p $@
+
+# PGXS tracks no header dependencies here: rebuild every object when any header changes, so a changed struct
+# can never meet an object compiled against the old one.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/core/*.h src/pg/*.h)
