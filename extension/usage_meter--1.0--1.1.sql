@@ -13,6 +13,13 @@ ALTER TABLE usage_meter.prices ADD COLUMN tiers jsonb;
 COMMENT ON COLUMN usage_meter.prices.tiers IS
     'Whole-request tiers: [{"above_input_tokens": N, "input_per_mtok": .., "output_per_mtok": .., "cache_read_per_mtok": .., "cache_write_per_mtok": ..}]';
 
+-- Per-request fees: a fixed amount in USD added once to the cost of every request the price prices (zero-token
+-- requests included), whatever tier its tokens fall in. NaN and infinity are refused too (NaN >= 0 holds for
+-- numeric, so the upper bound is what keeps it out; prices_guard names the column and value first).
+ALTER TABLE usage_meter.prices ADD COLUMN per_request numeric NOT NULL DEFAULT 0
+    CONSTRAINT prices_per_request_check CHECK (per_request >= 0 AND per_request < 'Infinity');
+COMMENT ON COLUMN usage_meter.prices.per_request IS 'Fixed fee in USD per request, added to the token cost (0: none)';
+
 -- The price history guard: a price row is never updated, and a new price may not start before the latest
 -- price of the same model and provider (that would change the price in force for events already recorded).
 CREATE FUNCTION usage_meter.prices_guard() RETURNS trigger
@@ -31,18 +38,19 @@ CREATE FUNCTION usage_meter.set_tiered_price(
     cache_read_per_mtok   numeric DEFAULT NULL,
     cache_write_per_mtok  numeric DEFAULT NULL,
     provider              text DEFAULT NULL,
-    effective_from        timestamptz DEFAULT '-infinity')
+    effective_from        timestamptz DEFAULT '-infinity',
+    per_request           numeric DEFAULT 0)
 RETURNS bigint
     LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'set_tiered_price';
 COMMENT ON FUNCTION usage_meter.set_tiered_price IS
-    'Adds a price (USD per million tokens) with whole-request tiers from effective_from on';
+    'Adds a price (USD per million tokens) with whole-request tiers and a per-request fee (USD) from effective_from on';
 
 CREATE FUNCTION usage_meter.price_for(
     model text, provider text DEFAULT NULL, at timestamptz DEFAULT pg_catalog.now(),
     OUT price_id bigint, OUT matched_model text, OUT matched_provider text, OUT effective_from timestamptz,
     OUT input_per_mtok numeric, OUT output_per_mtok numeric, OUT cache_read_per_mtok numeric,
-    OUT cache_write_per_mtok numeric, OUT tiers jsonb, OUT rule text, OUT explanation text)
+    OUT cache_write_per_mtok numeric, OUT tiers jsonb, OUT per_request numeric, OUT rule text, OUT explanation text)
 RETURNS record
     LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'price_for';

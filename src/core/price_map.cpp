@@ -73,19 +73,29 @@ int64_t tier_threshold(std::string_view suffix) {
 
 }  // namespace
 
-Decimal per_million_from_json_number(std::string_view text, std::string_view field) {
+Decimal amount_from_json_number(std::string_view text, std::string_view field) {
     if (!json_number_grammar(text))
         throw CoreError(ErrorKind::InvalidParameter,
                         "invalid " + std::string(field) + ": \"" + std::string(text) + "\" is not a JSON number");
-    Decimal per_token = Decimal::parse_named(text, field);
-    if (per_token.is_negative())
+    Decimal value = Decimal::parse_named(text, field);
+    if (value.is_negative())
         throw CoreError(ErrorKind::InvalidParameter,
                         "invalid " + std::string(field) + ": " + std::string(text) + " is negative");
-    return per_token * Decimal::from_int(1000000);
+    return value;
+}
+
+Decimal per_million_from_json_number(std::string_view text, std::string_view field) {
+    return amount_from_json_number(text, field) * Decimal::from_int(1000000);
 }
 
 void litellm_field(LiteLlmPrice& price, std::string_view model, std::string_view key, bool is_number,
                    std::string_view number_text) {
+    if (key == "input_cost_per_request") {  // USD per request, as it is: our per_request fee
+        std::string field = "price of \"" + std::string(model) + "\" field " + std::string(key);
+        if (!is_number) throw CoreError(ErrorKind::InvalidParameter, "invalid " + field + ": it must be a JSON number");
+        price.base.per_request = amount_from_json_number(number_text, field);
+        return;
+    }
     for (const FieldName& f : kFields) {
         std::string_view name = f.name;
         if (key.substr(0, name.size()) != name) continue;

@@ -17,6 +17,9 @@ namespace usage_meter {
 // text, and values outside the exact decimal range are refused with an error naming `field`.
 Decimal per_million_from_json_number(std::string_view text, std::string_view field);
 
+// The same JSON number as an exact non-negative amount, unscaled (USD per request stays USD per request).
+Decimal amount_from_json_number(std::string_view text, std::string_view field);
+
 // What one price-map entry says about token prices. Plain data.
 struct LiteLlmPrice {
     uint8_t base_mask = 0;  // which base components were given (bit per component)
@@ -28,8 +31,9 @@ struct LiteLlmPrice {
 
 // Takes one field of an entry. Token price fields are input_cost_per_token, output_cost_per_token,
 // cache_read_input_token_cost, cache_creation_input_token_cost, each optionally followed by
-// _above_<N>k_tokens (a tier above N*1000 context tokens); every other field is ignored. A token price
-// field must be a non-negative JSON number (is_number false: it is some other JSON value) or an error naming
+// _above_<N>k_tokens (a tier above N*1000 context tokens); input_cost_per_request (USD per request) is the
+// price's per-request fee (base.per_request); every other field is ignored. Each of these
+// must be a non-negative JSON number (is_number false: it is some other JSON value) or an error naming
 // the model and the field is thrown.
 void litellm_field(LiteLlmPrice& price, std::string_view model, std::string_view key, bool is_number,
                    std::string_view number_text);

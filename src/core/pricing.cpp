@@ -74,7 +74,8 @@ bool write_tiers_json(const PriceTier* tiers, size_t count, char* buf, size_t si
 namespace {
 bool same_token_price(const TokenPrice& a, const TokenPrice& b) {
     return a.input_per_mtok == b.input_per_mtok && a.output_per_mtok == b.output_per_mtok &&
-           a.cache_read_per_mtok == b.cache_read_per_mtok && a.cache_write_per_mtok == b.cache_write_per_mtok;
+           a.cache_read_per_mtok == b.cache_read_per_mtok && a.cache_write_per_mtok == b.cache_write_per_mtok &&
+           a.per_request == b.per_request;
 }
 }  // namespace
 
@@ -114,6 +115,12 @@ PricedCost price_event(const PricingInputs& in) {
         if (!in.has_model || in.token_price == nullptr) return out;
         out.tier = select_tier(in.tiers, in.tier_count, in.tokens);
         cost = cost + token_cost(in.tokens, out.tier < 0 ? *in.token_price : in.tiers[out.tier].price);
+        out.used_token_price = true;
+    }
+    // The price's fee, once per request, tier or not; a zero-token request of a priced model pays it too.
+    if (in.has_model && in.token_price != nullptr && !in.token_price->per_request.is_zero()) {
+        cost = cost + in.token_price->per_request;
+        out.used_token_price = true;
     }
     if (in.quantity && !in.quantity->is_zero()) {
         if (!in.unit_price) return out;

@@ -24,12 +24,15 @@ struct TokenUsage {
     bool any() const { return billable_total() != 0; }
 };
 
-// USD per million tokens. A cache price that is absent means the input price.
+// USD per million tokens. A cache price that is absent means the input price. per_request is a fixed fee in
+// USD charged once for every request the price prices (zero-token requests included); it is the price's, not a
+// tier's: a tier changes the token rates only, and a tier's own per_request is always 0 and never charged.
 struct TokenPrice {
     Decimal input_per_mtok;
     Decimal output_per_mtok;
     std::optional<Decimal> cache_read_per_mtok;
     std::optional<Decimal> cache_write_per_mtok;
+    Decimal per_request;
 };
 
 // A tier of a price: from more than above_input_tokens context tokens in one request (input + cache read +
@@ -61,7 +64,7 @@ int64_t parse_threshold(std::string_view argument, std::string_view text);
 // into buf; returns false when it does not fit.
 bool write_tiers_json(const PriceTier* tiers, size_t count, char* buf, size_t size);
 
-// Whether two prices (with their tiers, in any order) charge exactly the same.
+// Whether two prices (with their tiers, in any order, and their per-request fees) charge exactly the same.
 bool same_price(const TokenPrice& a, const PriceTier* a_tiers, size_t a_count, const TokenPrice& b,
                 const PriceTier* b_tiers, size_t b_count);
 
@@ -86,11 +89,14 @@ struct PricedCost {
     CostSource source = CostSource::None;
     Decimal cost;             // meaningful only when priced
     int tier = -1;            // the tier of the token price that applied, -1 for the base price
+    bool used_token_price = false;  // the model's price charged something: tokens or its per-request fee
 };
 
 // Prices one event. It is priced when a reported cost is given, or when every non-zero component (tokens,
 // quantity) has a price; an event with nothing to price costs exactly 0. Tokens are priced at the tier
-// select_tier picks (whole-request semantics), else at the base price.
+// select_tier picks (whole-request semantics), else at the base price. When the model has a price, its
+// per-request fee is added once, whatever the tokens (also for a request with none):
+// cost = token cost + per_request + quantity x unit price.
 PricedCost price_event(const PricingInputs& in);
 
 // billed = cost x (1 + markup_pct / 100), exactly.

@@ -81,16 +81,17 @@ UM_FUNCTION(set_tenant) {
 
 // set_price(model, input_per_mtok, output_per_mtok, cache_read_per_mtok, cache_write_per_mtok, provider,
 //           effective_from) and set_tiered_price(model, input_per_mtok, output_per_mtok, tiers, cache_read_per_mtok,
-// cache_write_per_mtok, provider, effective_from) -> price_id. A price is never rewritten: setting the same
-// price again (tiers included) returns it, a different price for the same model, provider and time is refused.
-// `at` maps (model, input, output, cache read, cache write, provider, effective_from, tiers) to argument
-// numbers; tiers -1 when the function has none. A 1.0 database has no tiers column.
+// cache_write_per_mtok, provider, effective_from, per_request) -> price_id. A price is never rewritten: setting
+// the same price again (tiers and fee included) returns it, a different price for the same model, provider and
+// time is refused. `at` maps (model, input, output, cache read, cache write, provider, effective_from, tiers,
+// per_request) to argument numbers; -1 when the function has no such argument (set_price: no tiers, fee 0).
+// A 1.0 database has neither the tiers nor the per_request column.
 static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
-    const bool with_tiers = prices_have_tiers();
-    const int nargs = with_tiers ? 8 : 7;
+    const bool v11 = prices_have_tiers();
+    const int nargs = v11 ? 9 : 7;
     Datum model = name_arg(fcinfo, at[0], "model");
-    Datum args[8];
-    bool nulls[8] = {false, false, false, false, false, false, false, true};
+    Datum args[9];
+    bool nulls[9] = {false, false, false, false, false, false, false, true, false};
     args[0] = model;
     args[1] = amount_arg(fcinfo, at[1], "input_per_mtok", false, &nulls[1]);
     args[2] = amount_arg(fcinfo, at[2], "output_per_mtok", false, &nulls[2]);
@@ -115,23 +116,25 @@ static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
             nulls[7] = false;
         }
     }
-    char spi_nulls[9];
+    args[8] = at[8] >= 0 ? amount_arg(fcinfo, at[8], "per_request", false, &nulls[8])
+                         : numeric_from_decimal(Decimal());
+    char spi_nulls[10];
     for (int i = 0; i < nargs; ++i) spi_nulls[i] = nulls[i] ? 'n' : ' ';
     spi_nulls[nargs] = '\0';
 
     static SPIPlanPtr insert_plans[2] = {nullptr, nullptr}, existing_plans[2] = {nullptr, nullptr};
-    static const Oid types[8] = {TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID,
-                                 JSONBOID};
+    static const Oid types[9] = {TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID,
+                                 JSONBOID, NUMERICOID};
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    execute_plan(kept_plan(&insert_plans[with_tiers],
-                           with_tiers ? "INSERT INTO usage_meter.prices (model, input_per_mtok, output_per_mtok,"
-                                        " cache_read_per_mtok, cache_write_per_mtok, provider, effective_from, tiers)"
-                                        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                                        " ON CONFLICT ON CONSTRAINT prices_model_provider_from DO NOTHING RETURNING price_id"
-                                      : "INSERT INTO usage_meter.prices (model, input_per_mtok, output_per_mtok,"
-                                        " cache_read_per_mtok, cache_write_per_mtok, provider, effective_from)"
-                                        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                                        " ON CONFLICT ON CONSTRAINT prices_model_provider_from DO NOTHING RETURNING price_id",
+    execute_plan(kept_plan(&insert_plans[v11],
+                           v11 ? "INSERT INTO usage_meter.prices (model, input_per_mtok, output_per_mtok,"
+                                 " cache_read_per_mtok, cache_write_per_mtok, provider, effective_from, tiers, per_request)"
+                                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                                 " ON CONFLICT ON CONSTRAINT prices_model_provider_from DO NOTHING RETURNING price_id"
+                               : "INSERT INTO usage_meter.prices (model, input_per_mtok, output_per_mtok,"
+                                 " cache_read_per_mtok, cache_write_per_mtok, provider, effective_from)"
+                                 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                                 " ON CONFLICT ON CONSTRAINT prices_model_provider_from DO NOTHING RETURNING price_id",
                            nargs, types),
                  args, spi_nulls, false, 0);
     bool isnull;
@@ -139,18 +142,18 @@ static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
     if (SPI_processed == 1) {
         price_id = DatumGetInt64(result_value(0, 1, &isnull));
     } else {
-        execute_plan(kept_plan(&existing_plans[with_tiers],
-                               with_tiers ? "SELECT price_id, input_per_mtok = $2 AND output_per_mtok = $3"
-                                            "   AND cache_read_per_mtok IS NOT DISTINCT FROM $4"
-                                            "   AND cache_write_per_mtok IS NOT DISTINCT FROM $5"
-                                            "   AND tiers IS NOT DISTINCT FROM $8"
-                                            "  FROM usage_meter.prices WHERE model = $1 AND provider IS NOT DISTINCT FROM $6"
-                                            "   AND effective_from = $7"
-                                          : "SELECT price_id, input_per_mtok = $2 AND output_per_mtok = $3"
-                                            "   AND cache_read_per_mtok IS NOT DISTINCT FROM $4"
-                                            "   AND cache_write_per_mtok IS NOT DISTINCT FROM $5"
-                                            "  FROM usage_meter.prices WHERE model = $1 AND provider IS NOT DISTINCT FROM $6"
-                                            "   AND effective_from = $7",
+        execute_plan(kept_plan(&existing_plans[v11],
+                               v11 ? "SELECT price_id, input_per_mtok = $2 AND output_per_mtok = $3"
+                                     "   AND cache_read_per_mtok IS NOT DISTINCT FROM $4"
+                                     "   AND cache_write_per_mtok IS NOT DISTINCT FROM $5"
+                                     "   AND tiers IS NOT DISTINCT FROM $8 AND per_request = $9"
+                                     "  FROM usage_meter.prices WHERE model = $1 AND provider IS NOT DISTINCT FROM $6"
+                                     "   AND effective_from = $7"
+                                   : "SELECT price_id, input_per_mtok = $2 AND output_per_mtok = $3"
+                                     "   AND cache_read_per_mtok IS NOT DISTINCT FROM $4"
+                                     "   AND cache_write_per_mtok IS NOT DISTINCT FROM $5"
+                                     "  FROM usage_meter.prices WHERE model = $1 AND provider IS NOT DISTINCT FROM $6"
+                                     "   AND effective_from = $7",
                                nargs, types),
                      args, spi_nulls, false, 1);
         if (SPI_processed != 1) elog(ERROR, "usage_meter: conflicting price not found");
@@ -167,13 +170,15 @@ static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
 }
 
 UM_FUNCTION(set_price) {
-    static const int at[8] = {0, 1, 2, 3, 4, 5, 6, -1};
+    static const int at[9] = {0, 1, 2, 3, 4, 5, 6, -1, -1};
     return set_price_impl(fcinfo, at);
 }
 
+// 8 arguments before per_request existed; the SQL signature has 9 (DEFAULT 0).
 UM_FUNCTION(set_tiered_price) {
-    static const int at[8] = {0, 1, 2, 4, 5, 6, 7, 3};
-    return set_price_impl(fcinfo, at);
+    static const int at[9] = {0, 1, 2, 4, 5, 6, 7, 3, 8};
+    static const int at_without_fee[9] = {0, 1, 2, 4, 5, 6, 7, 3, -1};
+    return set_price_impl(fcinfo, PG_NARGS() > 8 ? at : at_without_fee);
 }
 
 // set_unit_price(operation, per_unit, effective_from) -> unit_price_id, with the same rule as set_price.

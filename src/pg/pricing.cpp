@@ -92,6 +92,13 @@ bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, 
             Datum tiers = slot_getattr(row, tiers_attnum, &isnull);
             if (!isnull) out->tier_count = tiers_from_jsonb(DatumGetJsonbP(tiers), out->tiers, "tiers");
         }
+        // The per-request fee is a column of the same row: no further lookup. Absent in a 1.0 database.
+        out->price.per_request = Decimal();
+        int fee_attnum = SPI_fnumber(RelationGetDescr(scan->heap), "per_request");
+        if (fee_attnum > 0) {
+            Decimal fee = amount_column(row, fee_attnum, "per_request", &isnull);
+            if (!isnull) out->price.per_request = fee;
+        }
         out->rule = key.rule;
         out->matched_model = name;
         out->matched_provider = key_provider;
@@ -204,6 +211,13 @@ UM_FUNCTION(prices_guard) {
         check_optional_name("provider", p.data, p.length);
     });
 
+    // The per-request fee: a clear error naming it and its value before the CHECK constraint's.
+    int fee_attnum = SPI_fnumber(desc, "per_request");
+    if (fee_attnum > 0) {
+        Datum fee = heap_getattr(tuple, fee_attnum, desc, &isnull);
+        if (!isnull) (void)amount_from_numeric(fee, "per_request");
+    }
+
     int tiers_attnum = SPI_fnumber(desc, "tiers");
     Datum tiers = heap_getattr(tuple, tiers_attnum, desc, &isnull);
     if (!isnull) {
@@ -289,9 +303,9 @@ UM_FUNCTION(price_for) {
     KeyScan scan;
     price_scan_open(&scan);
     bool ok = find_price(&scan, model, provider, provider_null, at, &found);
-    Datum values[11];
-    bool nulls[11];
-    for (int i = 0; i < 11; ++i) nulls[i] = !ok;
+    Datum values[12];
+    bool nulls[12];
+    for (int i = 0; i < 12; ++i) nulls[i] = !ok;
     char* model_text = TextDatumGetCString(model);
     if (ok) {
         values[0] = Int64GetDatum(found.price_id);
@@ -307,17 +321,18 @@ UM_FUNCTION(price_for) {
         if (!nulls[7]) values[7] = numeric_from_decimal(*found.price.cache_write_per_mtok);
         nulls[8] = found.tier_count == 0;
         if (!nulls[8]) values[8] = tiers_jsonb(found.tiers, found.tier_count);
-        values[9] = CStringGetTextDatum(match_rule_name(found.rule));
+        values[9] = numeric_from_decimal(found.price.per_request);
+        values[10] = CStringGetTextDatum(match_rule_name(found.rule));
         const char* matched_provider =
             found.matched_provider_null ? "any provider (provider NULL)"
                                         : psprintf("provider \"%s\"", TextDatumGetCString(found.matched_provider));
-        values[10] = CStringGetTextDatum(psprintf(
+        values[11] = CStringGetTextDatum(psprintf(
             "%s: model \"%s\" is priced by the entry for \"%s\" and %s, in force since %s", match_rule_name(found.rule),
             model_text, TextDatumGetCString(found.matched_model), matched_provider,
             timestamptz_to_str(found.effective_from)));
     } else {
-        nulls[10] = false;
-        values[10] = CStringGetTextDatum(psprintf(
+        nulls[11] = false;
+        values[11] = CStringGetTextDatum(psprintf(
             "no price: model \"%s\"%s%s%s has no price in force at %s, exactly or by provider prefix or dated id",
             model_text, provider_null ? "" : " with provider \"", provider_null ? "" : TextDatumGetCString(provider), provider_null ? "" : "\"",
             timestamptz_to_str(DatumGetTimestampTz(at))));
@@ -331,7 +346,7 @@ namespace {
 
 const char* const kImportInsertSql =
     "INSERT INTO usage_meter.prices (model, provider, input_per_mtok, output_per_mtok, cache_read_per_mtok,"
-    " cache_write_per_mtok, effective_from, tiers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    " cache_write_per_mtok, effective_from, tiers, per_request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 Datum optional_numeric(const std::optional<Decimal>& value, char* null_flag) {
     *null_flag = value ? ' ' : 'n';
@@ -359,7 +374,8 @@ UM_FUNCTION(import_litellm_prices) {
     desc = BlessTupleDesc(desc);
 
     static SPIPlanPtr insert_plan = nullptr;
-    static const Oid types[8] = {TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, TIMESTAMPTZOID, JSONBOID};
+    static const Oid types[9] = {TEXTOID,        TEXTOID,    NUMERICOID, NUMERICOID, NUMERICOID,
+                                 NUMERICOID,     TIMESTAMPTZOID, JSONBOID, NUMERICOID};
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     int64 added = 0, unchanged = 0, skipped = 0;
     // On the stack, not palloc'd: Decimal holds an __int128, which needs 16-byte alignment (palloc gives 8).
@@ -460,6 +476,8 @@ UM_FUNCTION(import_litellm_prices) {
             if (!isnull) current->price.cache_write_per_mtok = amount_from_numeric(d, "cache_write_per_mtok");
             d = slot_getattr(row, key_scan_column(&scan, "tiers"), &isnull);
             if (!isnull) current->tier_count = tiers_from_jsonb(DatumGetJsonbP(d), current->tiers, "tiers");
+            current->price.per_request =
+                amount_from_numeric(slot_getattr(row, key_scan_column(&scan, "per_request"), &isnull), "per_request");
             core_or_raise([&] {
                 same = same_price(current->price, current->tiers, current->tier_count, entry->base, entry->tiers,
                                   entry->tier_count);
@@ -469,8 +487,8 @@ UM_FUNCTION(import_litellm_prices) {
         if (same) {
             ++unchanged;
         } else {
-            Datum args[8];
-            char nulls[9] = "        ";
+            Datum args[9];
+            char nulls[10] = "         ";
             args[0] = model;
             args[1] = provider_datum;
             nulls[1] = provider ? ' ' : 'n';
@@ -481,7 +499,8 @@ UM_FUNCTION(import_litellm_prices) {
             args[6] = from;
             args[7] = entry->tier_count ? tiers_jsonb(entry->tiers, entry->tier_count) : 0;
             nulls[7] = entry->tier_count ? ' ' : 'n';
-            execute_plan(kept_plan(&insert_plan, kImportInsertSql, 8, types), args, nulls, false, 0);
+            args[8] = numeric_from_decimal(entry->base.per_request);
+            execute_plan(kept_plan(&insert_plan, kImportInsertSql, 9, types), args, nulls, false, 0);
             ++added;
         }
         MemoryContextSwitchTo(outer);

@@ -410,7 +410,7 @@ UM_FUNCTION(events_prepare) {
     set(kBilledCost, priced.priced ? numeric_from_decimal(billed) : 0, !priced.priced);
     set(kPriced, BoolGetDatum(priced.priced), false);
     set(kCostSource, priced.priced ? CStringGetTextDatum(from_table ? "price_table" : "reported") : 0, !priced.priced);
-    bool token_priced = from_table && usage.any() && context.has_price;
+    bool token_priced = from_table && priced.used_token_price;
     set(kPriceId, token_priced ? Int64GetDatum(context.price.price_id) : 0, !token_priced);
     bool unit_priced = from_table && need_unit_price && context.has_unit_price;
     set(kUnitPriceId, unit_priced ? Int64GetDatum(context.unit_price_id) : 0, !unit_priced);

@@ -182,7 +182,7 @@ UM_FUNCTION(reprice) {
             priced = price_event(in);
             if (priced.priced) billed = billed_cost(priced.cost, markup);
         });
-        bool token_priced = priced.priced && usage.any() && has_price;
+        bool token_priced = priced.priced && priced.source == CostSource::PriceTable && priced.used_token_price;
         bool unit_priced = priced.priced && need_unit && has_unit;
         Decimal new_cost = priced.priced ? priced.cost : Decimal();
         Decimal new_billed = priced.priced ? billed : Decimal();

@@ -85,6 +85,25 @@ TEST(LiteLlm, EntriesWithoutTokenPricesAreNotImported) {
     EXPECT_FALSE(litellm_finish(input_only));
 }
 
+TEST(LiteLlm, InputCostPerRequestIsThePerRequestFeeUnscaled) {
+    LiteLlmPrice p;
+    field(p, "input_cost_per_request", "0.005");
+    field(p, "input_cost_per_token", "0.0");
+    field(p, "output_cost_per_token", "2.8e-06");
+    ASSERT_TRUE(litellm_finish(p));
+    EXPECT_EQ(p.base.per_request.to_string(), "0.005");  // USD per request, not per million
+    EXPECT_EQ(p.base.output_per_mtok, dec("2.8"));
+    LiteLlmPrice e;
+    field(e, "input_cost_per_request", "5E-3");
+    EXPECT_EQ(e.base.per_request, dec("0.005"));
+    // A fee alone is not a token price: skipped like other non-token entries.
+    EXPECT_FALSE(litellm_finish(e));
+    EXPECT_CORE_ERROR(litellm_field(e, "m", "input_cost_per_request", true, "-0.001"), ErrorKind::InvalidParameter,
+                      "input_cost_per_request", "negative");
+    EXPECT_CORE_ERROR(litellm_field(e, "m", "input_cost_per_request", false, ""), ErrorKind::InvalidParameter,
+                      "JSON number");
+}
+
 TEST(LiteLlm, MalformedTokenPricesAreErrors) {
     LiteLlmPrice p;
     EXPECT_CORE_ERROR(litellm_field(p, "gpt-x", "input_cost_per_token", false, ""), ErrorKind::InvalidParameter,

@@ -294,6 +294,88 @@ TEST(PriceEvent, TokensAloneUseTheTokenPrice) {
     EXPECT_EQ(out.cost, dec("0.00326232"));
 }
 
+// ---- per-request fees ---------------------------------------------------------------------------------
+
+TEST(PriceEvent, PerRequestFeeIsAddedToTheTokenCost) {
+    TokenPrice p = price("0.80", "4.00", "0.08");
+    p.per_request = dec("0.005");
+    PricingInputs in;
+    in.tokens = usage(1234, 567, 89);
+    in.has_model = true;
+    in.token_price = &p;
+    // 0.00326232 (tokens) + 0.005 (fee) = 0.00826232
+    PricedCost out = price_event(in);
+    EXPECT_TRUE(out.priced);
+    EXPECT_TRUE(out.used_token_price);
+    EXPECT_EQ(out.cost.to_string(), "0.00826232");
+    // With a quantity too: + 3 x 0.002 = 0.01426232
+    in.quantity = dec("3");
+    in.unit_price = dec("0.002");
+    EXPECT_EQ(price_event(in).cost.to_string(), "0.01426232");
+}
+
+TEST(PriceEvent, PerRequestFeePricesAZeroTokenRequest) {
+    TokenPrice p = price("3", "15");
+    p.per_request = dec("0.005");
+    PricingInputs in;
+    in.has_model = true;
+    in.token_price = &p;
+    PricedCost out = price_event(in);
+    EXPECT_TRUE(out.priced);
+    EXPECT_EQ(out.source, CostSource::PriceTable);
+    EXPECT_TRUE(out.used_token_price);
+    EXPECT_EQ(out.cost, dec("0.005"));
+    // Without a fee the same request costs 0 and does not use the price.
+    p.per_request = Decimal();
+    out = price_event(in);
+    EXPECT_TRUE(out.priced);
+    EXPECT_FALSE(out.used_token_price);
+    EXPECT_TRUE(out.cost.is_zero());
+}
+
+TEST(PriceEvent, PerRequestFeeIsThePricesInEveryTier) {
+    TokenPrice base = price("3", "15");
+    base.per_request = dec("0.01");
+    PriceTier tiers[] = {tier(200000, "6", "22.5")};
+    PricingInputs in;
+    in.has_model = true;
+    in.token_price = &base;
+    in.tiers = tiers;
+    in.tier_count = 1;
+    in.tokens = usage(200000, 1000);  // at the threshold: base rates
+    // 200000 x 3 + 1000 x 15 = 615000 per million = 0.615, + 0.01
+    EXPECT_EQ(price_event(in).cost.to_string(), "0.625");
+    in.tokens = usage(200001, 1000);  // over: tier rates, the same fee once
+    // 200001 x 6 + 1000 x 22.5 = 1222506 per million = 1.222506, + 0.01
+    PricedCost over = price_event(in);
+    EXPECT_EQ(over.tier, 0);
+    EXPECT_EQ(over.cost.to_string(), "1.232506");
+}
+
+TEST(PriceEvent, PerRequestFeeNeedsTheModelsPriceAndReportedCostWins) {
+    TokenPrice p = price("3", "15");
+    p.per_request = dec("0.005");
+    PricingInputs in;
+    in.has_model = true;
+    in.token_price = &p;
+    in.reported_cost = dec("0.5");
+    EXPECT_EQ(price_event(in).cost, dec("0.5"));
+    // Tokens of a model without a price stay unpriced, fee or not.
+    PricingInputs unpriced;
+    unpriced.has_model = true;
+    unpriced.tokens = usage(10, 10);
+    EXPECT_FALSE(price_event(unpriced).priced);
+}
+
+TEST(Tiers, SamePriceComparesThePerRequestFee) {
+    TokenPrice a = price("3", "15"), b = price("3", "15");
+    EXPECT_TRUE(same_price(a, nullptr, 0, b, nullptr, 0));
+    b.per_request = dec("0.005");
+    EXPECT_FALSE(same_price(a, nullptr, 0, b, nullptr, 0));
+    a.per_request = dec("0.00500");
+    EXPECT_TRUE(same_price(a, nullptr, 0, b, nullptr, 0));
+}
+
 // ---- billed_cost -------------------------------------------------------------------------------------
 
 TEST(BilledCost, ZeroMarkupIsTheCost) {
