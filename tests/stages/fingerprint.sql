@@ -7,8 +7,8 @@ SELECT t.name || ' ' || t.rows || ' ' || t.hash FROM (
     SELECT 'daily_rollup' AS name, count(*) AS rows, md5(string_agg(d::text, E'\n' ORDER BY d::text)) AS hash
       FROM usage_meter.daily_rollup AS d
     UNION ALL SELECT 'counters', count(*), md5(string_agg(c::text, E'\n' ORDER BY c::text)) FROM usage_meter.counters AS c
-    -- tenants, prices and limits: the columns 1.0 had (1.1 adds tenants.markup_from, prices.tiers, and the alert
-    -- flags tenants.alert_limits and limits.alert, all with defaults)
+    -- tenants, prices and limits: the columns 1.0 had (1.1 adds tenants.markup_from, prices.tiers,
+    -- prices.per_request, and the alert flags tenants.alert_limits and limits.alert, all with defaults)
     UNION ALL SELECT 'tenants', count(*), md5(string_agg(t::text, E'\n' ORDER BY t::text))
       FROM (SELECT tenant, time_zone, markup_pct, created_at, updated_at FROM usage_meter.tenants) AS t
     UNION ALL SELECT 'prices', count(*), md5(string_agg(p::text, E'\n' ORDER BY p::text))
