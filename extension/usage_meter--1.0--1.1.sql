@@ -662,93 +662,6 @@ GRANT EXECUTE ON FUNCTION usage_meter.void_event(bigint, text),
                               text, jsonb)
     TO usage_meter_admin;
 
--- verify() as in 1.0, with a reversal counting as -1 request (error, unpriced event) like in the roll-up.
-CREATE OR REPLACE FUNCTION usage_meter.verify()
-RETURNS TABLE (summary text, tenant text, user_id text, period text, period_start date, operation text,
-               provider text, model text, field text, ledger numeric, recorded numeric, difference numeric)
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH ledger_daily AS (
-        SELECT e.tenant, e.user_id, e.day, e.operation, e.provider, e.model,
-               sum(s.sign)::numeric AS requests,
-               COALESCE(sum(s.sign) FILTER (WHERE NOT e.success), 0)::numeric AS errors,
-               COALESCE(sum(s.sign) FILTER (WHERE NOT e.priced), 0)::numeric AS unpriced,
-               sum(e.input_tokens)::numeric AS input_tokens, sum(e.output_tokens)::numeric AS output_tokens,
-               sum(e.cache_read_tokens)::numeric AS cache_read_tokens,
-               sum(e.cache_write_tokens)::numeric AS cache_write_tokens,
-               sum(e.reasoning_tokens)::numeric AS reasoning_tokens,
-               COALESCE(sum(e.quantity), 0) AS quantity, COALESCE(sum(e.cost), 0) AS cost,
-               COALESCE(sum(e.billed_cost), 0) AS billed_cost,
-               COALESCE(sum(e.latency_ms), 0)::numeric AS latency_ms_total
-        FROM usage_meter.events AS e
-        CROSS JOIN LATERAL (SELECT CASE WHEN e.reverses_event_id IS NULL THEN 1 ELSE -1 END AS sign) AS s
-        GROUP BY e.tenant, e.user_id, e.day, e.operation, e.provider, e.model
-    ),
-    daily_diff AS (
-        SELECT 'daily_usage'::text AS summary, COALESCE(l.tenant, d.tenant) AS tenant,
-               COALESCE(l.user_id, d.user_id) AS user_id, 'day'::text AS period,
-               COALESCE(l.day, d.day) AS period_start, COALESCE(l.operation, d.operation) AS operation,
-               COALESCE(l.provider, d.provider) AS provider, COALESCE(l.model, d.model) AS model,
-               v.field, v.ledger, v.recorded
-        FROM ledger_daily AS l
-        FULL JOIN usage_meter.daily_usage AS d
-               ON d.tenant = l.tenant AND d.day = l.day AND d.operation = l.operation
-              AND d.user_id IS NOT DISTINCT FROM l.user_id AND d.provider IS NOT DISTINCT FROM l.provider
-              AND d.model IS NOT DISTINCT FROM l.model
-        CROSS JOIN LATERAL (VALUES
-            ('requests', l.requests, d.requests::numeric), ('errors', l.errors, d.errors::numeric),
-            ('unpriced', l.unpriced, d.unpriced::numeric),
-            ('input_tokens', l.input_tokens, d.input_tokens::numeric),
-            ('output_tokens', l.output_tokens, d.output_tokens::numeric),
-            ('cache_read_tokens', l.cache_read_tokens, d.cache_read_tokens::numeric),
-            ('cache_write_tokens', l.cache_write_tokens, d.cache_write_tokens::numeric),
-            ('reasoning_tokens', l.reasoning_tokens, d.reasoning_tokens::numeric),
-            ('quantity', l.quantity, d.quantity), ('cost', l.cost, d.cost),
-            ('billed_cost', l.billed_cost, d.billed_cost),
-            ('latency_ms_total', l.latency_ms_total, d.latency_ms_total::numeric)) AS v(field, ledger, recorded)
-        WHERE COALESCE(v.ledger, 0) <> COALESCE(v.recorded, 0)
-    ),
-    ledger_counters AS (
-        SELECT l.tenant, s.user_id, s.period, s.period_start,
-               sum(l.requests) AS requests,
-               sum(l.input_tokens + l.output_tokens + l.cache_read_tokens + l.cache_write_tokens) AS tokens,
-               sum(l.cost) AS cost, sum(l.billed_cost) AS billed_cost
-        FROM ledger_daily AS l
-        CROSS JOIN LATERAL (VALUES
-            (l.user_id, 'day', l.day, false),
-            (NULL, 'day', l.day, true),
-            (l.user_id, 'month', (l.day - (EXTRACT(day FROM l.day)::int - 1)), false),
-            (NULL, 'month', (l.day - (EXTRACT(day FROM l.day)::int - 1)), true)) AS s(user_id, period, period_start, total)
-        WHERE s.total OR l.user_id IS NOT NULL
-        GROUP BY l.tenant, s.user_id, s.period, s.period_start
-    ),
-    recorded_counters AS (
-        SELECT c.tenant, c.user_id, c.period, c.period_start,
-               sum(c.requests)::numeric AS requests, sum(c.tokens)::numeric AS tokens,
-               sum(c.cost) AS cost, sum(c.billed_cost) AS billed_cost
-        FROM usage_meter.counters AS c
-        GROUP BY c.tenant, c.user_id, c.period, c.period_start
-    ),
-    counter_diff AS (
-        SELECT 'counters'::text, COALESCE(l.tenant, r.tenant), COALESCE(l.user_id, r.user_id),
-               COALESCE(l.period, r.period), COALESCE(l.period_start, r.period_start),
-               NULL::text, NULL::text, NULL::text, v.field, v.ledger, v.recorded
-        FROM ledger_counters AS l
-        FULL JOIN recorded_counters AS r
-               ON r.tenant = l.tenant AND r.period = l.period AND r.period_start = l.period_start
-              AND r.user_id IS NOT DISTINCT FROM l.user_id
-        CROSS JOIN LATERAL (VALUES
-            ('requests', l.requests, r.requests), ('tokens', l.tokens, r.tokens),
-            ('cost', l.cost, r.cost), ('billed_cost', l.billed_cost, r.billed_cost)) AS v(field, ledger, recorded)
-        WHERE COALESCE(v.ledger, 0) <> COALESCE(v.recorded, 0)
-    )
-    SELECT d.*, COALESCE(d.recorded, 0) - COALESCE(d.ledger, 0) FROM daily_diff AS d
-    UNION ALL
-    SELECT c.*, COALESCE(c.recorded, 0) - COALESCE(c.ledger, 0) FROM counter_diff AS c
-    ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
-$$;
-COMMENT ON FUNCTION usage_meter.verify IS 'No rows exactly when every daily summary and live counter equals the ledger';
-
 -- ------------------------------------------------------------------------------------------------------------
 -- Repair. rebuild() makes the summaries and counters of a scope equal the ledger again and reports every
 -- field it changed (before = what the summary said, after = the ledger's figure).
@@ -1033,8 +946,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION usage_meter.verifiable_since IS 'First day whose raw events are all kept: verify() and rebuild() check from it on';
 
--- verify() as before, over the days whose raw events are all kept (verifiable_since() on): a day or month
--- counter some of whose events were dropped cannot be compared with the ledger, and is not reported.
+-- verify() as in 1.0, with a reversal counting as -1 request (error, unpriced event) like in the roll-up, over
+-- the days whose raw events are all kept (verifiable_since() on): a day or month counter some of whose events
+-- were dropped cannot be compared with the ledger, and is not reported.
 CREATE OR REPLACE FUNCTION usage_meter.verify()
 RETURNS TABLE (summary text, tenant text, user_id text, period text, period_start date, operation text,
                provider text, model text, field text, ledger numeric, recorded numeric, difference numeric)
