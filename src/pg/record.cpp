@@ -206,11 +206,13 @@ const char* const kClaimKeySql =
 // Claims the tenant's idempotency key for the event being inserted, unless it already holds it (usage_record
 // claims the key before inserting the event). Another event holding it is a duplicate: refused, as the unique
 // index of a 1.0 ledger refused it. A claim by a concurrent transaction makes the INSERT wait for it, and fail
-// if it commits.
+// if it commits. The lookup reads the latest snapshot, not the statement's: it sees the keys claimed by earlier
+// rows of the same statement (a bulk load repeating a key) and by transactions committed since it began, so
+// both get the same clear refusal instead of the key table's unique violation.
 void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurred_at) {
     KeyScan scan;
     ScanKeyData keys[2];
-    key_scan_open(&scan, "idempotency_keys", "idempotency_keys_pkey", 2);
+    key_scan_open_with(&scan, "idempotency_keys", "idempotency_keys_pkey", 2, GetLatestSnapshot());
     key_text(&scan, &keys[0], 1, tenant);
     key_text(&scan, &keys[1], 2, key);
     key_scan_rescan(&scan, keys, 2);
