@@ -602,7 +602,7 @@ BEGIN
     SELECT e.tenant INTO owner FROM usage_meter.events AS e
      WHERE e.event_id OPERATOR(pg_catalog.=) void_event.event_id;
     IF owner IS NULL THEN
-        RAISE EXCEPTION 'event_id % is not in the ledger', void_event.event_id
+        RAISE EXCEPTION 'invalid event_id: the ledger has no event %', void_event.event_id
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN usage_meter.void_event(owner, void_event.event_id, void_event.reason);
@@ -639,7 +639,7 @@ BEGIN
     SELECT e.tenant INTO owner FROM usage_meter.events AS e
      WHERE e.event_id OPERATOR(pg_catalog.=) correct_event.event_id;
     IF owner IS NULL THEN
-        RAISE EXCEPTION 'event_id % is not in the ledger', correct_event.event_id
+        RAISE EXCEPTION 'invalid event_id: the ledger has no event %', correct_event.event_id
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT * INTO reversal_id, replacement_id, new_cost, new_billed_cost, priced
