@@ -57,7 +57,8 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['tenants', 'prices', 'unit_prices', 'limits', 'events', 'daily_rollup', 'counters',
-                             'daily_usage', 'reader_tenants'] LOOP
+                             'daily_usage', 'reader_tenants', 'reservations', 'alerts', 'idempotency_keys',
+                             'retention', 'tenant_markups'] LOOP
         EXECUTE format('CREATE VIEW public.%I AS SELECT * FROM usage_meter.%I WHERE public.trap(%L)',
                        t, t, 'table public.' || t);
     END LOOP;
@@ -96,6 +97,30 @@ SELECT reversal_id, replacement_id, new_cost FROM usage_meter.correct_event('acm
 UPDATE usage_meter.counters SET requests = requests OPERATOR(pg_catalog.+) 1
  WHERE tenant OPERATOR(pg_catalog.=) 'beta' AND user_id IS NULL AND period OPERATOR(pg_catalog.=) 'day';
 SELECT summary, tenant, field, before, after FROM usage_meter.rebuild();
+SELECT * FROM usage_meter.verify();
+-- The 1.1 surfaces: pricing, reservations, alerts, provider payloads and retention.
+SELECT usage_meter.set_tiered_price('tiered', 1, 2, tiers => '[{"above_input_tokens": 10, "input_per_mtok": 2,
+       "output_per_mtok": 4}]', per_request => 0.001) IS NOT NULL AS tiered_price;
+SELECT rule, matched_model FROM usage_meter.price_for('m-20260101');
+SELECT * FROM usage_meter.import_litellm_prices('{"imported": {"litellm_provider": "x", "input_cost_per_token": 1e-6,
+       "output_cost_per_token": 2e-6}}', '2026-01-01');
+SELECT usage_meter.set_limit('acme', 'alice', 'requests', 'day', 1, alert => true);  -- fires below
+SELECT usage_meter.reserve('acme', 'alice', 0.01) AS hold \gset
+SELECT cost FROM usage_meter.usage_record('acme', 'alice', 'chat', 'tiered', 20, 1, reservation_id => :hold);
+SELECT usage_meter.release(usage_meter.reserve('acme', 'bob', 0.01)) AS released;
+SELECT usage_meter.purge_reservations('acme', '0 seconds') AS purged;
+SELECT model, input_tokens, output_tokens, response_id FROM usage_meter.normalize_usage('auto',
+       '{"id": "chatcmpl-t1", "model": "m", "usage": {"prompt_tokens": 10, "completion_tokens": 5}}');
+SELECT cost, duplicate FROM usage_meter.record_response('acme', 'alice', 'chat', 'openai',
+       '{"id": "chatcmpl-t1", "model": "m", "usage": {"prompt_tokens": 10, "completion_tokens": 5}}');
+SELECT priced FROM usage_meter.usage_record('acme', 'alice', 'chat', 'late-model', 1000, 0,
+       occurred_at => '2026-11-02 14:00Z');
+SELECT model, events FROM usage_meter.unpriced_models();
+SELECT usage_meter.set_price('late-model', 1, 1) IS NOT NULL AS late_price;
+SELECT * FROM usage_meter.reprice('acme');
+SELECT user_id, metric, period, level FROM usage_meter.alerts ORDER BY alert_id;
+SELECT count(*) >= 1 AS partitions_made FROM usage_meter.create_partitions(0);
+SELECT usage_meter.drop_events_before('2000-01-01Z') AS dropped, usage_meter.verifiable_since();
 SELECT * FROM usage_meter.verify();
 RESET search_path;
 SELECT count(*) AS events FROM usage_meter.events;
