@@ -180,6 +180,24 @@ Datum tiers_jsonb(const PriceTier* tiers, size_t count) {
     return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf));
 }
 
+bool find_unit_price(Datum operation, Datum at, int64* unit_price_id, Decimal* per_unit) {
+    KeyScan scan;
+    ScanKeyData keys[2];
+    key_scan_open(&scan, "unit_prices", "unit_prices_operation_from", 2);
+    key_text(&scan, &keys[0], 1, operation);
+    key_timestamptz_at_most(&keys[1], 2, at);
+    key_scan_rescan(&scan, keys, 2);
+    bool found = key_scan_previous(&scan);
+    if (found) {
+        bool isnull;
+        *unit_price_id = DatumGetInt64(slot_getattr(scan.row, key_scan_column(&scan, "unit_price_id"), &isnull));
+        *per_unit =
+            amount_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "per_unit"), &isnull), "per_unit");
+    }
+    key_scan_close(&scan);
+    return found;
+}
+
 }  // namespace usage_meter::pg
 
 using namespace usage_meter;

@@ -34,6 +34,10 @@ void price_scan_open(KeyScan* scan);
 // Looks the price up; false when no key has a price in force at `at`. model must not be NULL.
 bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, FoundPrice* out);
 
+// The unit price in force at `at` for the operation, from unit_prices_operation_from (operation,
+// effective_from); false when the operation has none.
+bool find_unit_price(Datum operation, Datum at, int64* unit_price_id, Decimal* per_unit);
+
 // A price's tiers from their JSON (an array of objects with above_input_tokens, input_per_mtok,
 // output_per_mtok and optional cache_read_per_mtok / cache_write_per_mtok); validated, errors name `argument`.
 size_t tiers_from_jsonb(Jsonb* tiers, PriceTier* out, const char* argument);

@@ -143,23 +143,6 @@ bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
     return found;
 }
 
-// The unit price in force at `at` for the operation, from unit_prices_operation_from (operation, effective_from).
-void read_unit_price(Datum operation, Datum at, EventContext* ctx) {
-    KeyScan scan;
-    ScanKeyData keys[2];
-    key_scan_open(&scan, "unit_prices", "unit_prices_operation_from", 2);
-    key_text(&scan, &keys[0], 1, operation);
-    key_timestamptz_at_most(&keys[1], 2, at);
-    key_scan_rescan(&scan, keys, 2);
-    if (key_scan_previous(&scan)) {
-        bool isnull;
-        ctx->has_unit_price = true;
-        ctx->unit_price_id = DatumGetInt64(slot_getattr(scan.row, key_scan_column(&scan, "unit_price_id"), &isnull));
-        ctx->unit_price =
-            amount_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "per_unit"), &isnull), "per_unit");
-    }
-    key_scan_close(&scan);
-}
 
 // Loads the tenant (creating it on first use) and the prices that could apply to the event. The lookups are
 // index scans: this runs for every ledger row.
@@ -186,7 +169,7 @@ void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bo
         ctx->has_price = find_price(&scan, model, provider, provider_null, at, &ctx->price);
         key_scan_close(&scan);
     }
-    if (need_unit_price) read_unit_price(operation, at, ctx);
+    if (need_unit_price) ctx->has_unit_price = find_unit_price(operation, at, &ctx->unit_price_id, &ctx->unit_price);
 }
 
 void raise_null(const char* column) {

@@ -61,24 +61,6 @@ Decimal amount_or_zero(HeapTuple row, TupleDesc desc, int col, const char* name)
     return isnull ? Decimal() : amount_from_numeric(d, name);
 }
 
-// The unit price in force at `at` for the operation.
-bool find_unit_price(Datum operation, Datum at, int64* id, Decimal* per_unit) {
-    KeyScan scan;
-    ScanKeyData keys[2];
-    key_scan_open(&scan, "unit_prices", "unit_prices_operation_from", 2);
-    key_text(&scan, &keys[0], 1, operation);
-    key_timestamptz_at_most(&keys[1], 2, at);
-    key_scan_rescan(&scan, keys, 2);
-    bool found = key_scan_previous(&scan);
-    if (found) {
-        bool isnull;
-        *id = DatumGetInt64(slot_getattr(scan.row, key_scan_column(&scan, "unit_price_id"), &isnull));
-        *per_unit = amount_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "per_unit"), &isnull), "per_unit");
-    }
-    key_scan_close(&scan);
-    return found;
-}
-
 void update_event(SPIPlanPtr plan, Datum* args, const char* nulls) {
     allow_reprice_update(true);
     PG_TRY();
