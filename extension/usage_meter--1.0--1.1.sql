@@ -589,23 +589,35 @@ REVOKE ALL ON FUNCTION usage_meter.void_event(text, bigint, text),
 -- The issue's contract forms, by event_id alone: event ids come from one sequence, so an id names one event of one
 -- tenant. Finding its tenant reads the ledger's primary-key index without its leading column (a full index scan,
 -- fine for an occasional correction); callers who know the tenant should use the forms above, one key lookup.
-CREATE FUNCTION usage_meter.void_event(event_id bigint, reason text)
-RETURNS bigint
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- The tenant whose ledger holds event_id; refuses a NULL or unknown id. Internal to the two forms below.
+CREATE FUNCTION usage_meter.event_owner(event_id bigint)
+RETURNS text
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     owner text;
 BEGIN
-    IF void_event.event_id IS NULL THEN
+    IF event_owner.event_id IS NULL THEN
         RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     SELECT e.tenant INTO owner FROM usage_meter.events AS e
-     WHERE e.event_id OPERATOR(pg_catalog.=) void_event.event_id;
+     WHERE e.event_id OPERATOR(pg_catalog.=) event_owner.event_id;
     IF owner IS NULL THEN
-        RAISE EXCEPTION 'invalid event_id: the ledger has no event %', void_event.event_id
+        RAISE EXCEPTION 'invalid event_id: the ledger has no event %', event_owner.event_id
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    RETURN usage_meter.void_event(owner, void_event.event_id, void_event.reason);
+    RETURN owner;
+END
+$$;
+REVOKE ALL ON FUNCTION usage_meter.event_owner(bigint) FROM PUBLIC;
+
+CREATE FUNCTION usage_meter.void_event(event_id bigint, reason text)
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN usage_meter.void_event(usage_meter.event_owner(void_event.event_id), void_event.event_id,
+                                  void_event.reason);
 END
 $$;
 COMMENT ON FUNCTION usage_meter.void_event(bigint, text) IS
@@ -630,20 +642,10 @@ CREATE FUNCTION usage_meter.correct_event(
 RETURNS record
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    owner text;
 BEGIN
-    IF correct_event.event_id IS NULL THEN
-        RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    SELECT e.tenant INTO owner FROM usage_meter.events AS e
-     WHERE e.event_id OPERATOR(pg_catalog.=) correct_event.event_id;
-    IF owner IS NULL THEN
-        RAISE EXCEPTION 'invalid event_id: the ledger has no event %', correct_event.event_id
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
     SELECT * INTO reversal_id, replacement_id, new_cost, new_billed_cost, priced
-      FROM usage_meter.correct_event(owner, correct_event.event_id, correct_event.reason,
+      FROM usage_meter.correct_event(usage_meter.event_owner(correct_event.event_id), correct_event.event_id,
+               correct_event.reason,
                correct_event.input_tokens, correct_event.output_tokens, correct_event.cache_read_tokens,
                correct_event.cache_write_tokens, correct_event.reasoning_tokens, correct_event.quantity,
                correct_event.cost, correct_event.model, correct_event.provider, correct_event.idempotency_key,
@@ -1181,7 +1183,8 @@ GRANT EXECUTE ON FUNCTION usage_meter.verifiable_since() TO usage_meter_reader, 
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA usage_meter TO usage_meter_admin;
 REVOKE EXECUTE ON FUNCTION usage_meter.events_prepare(), usage_meter.events_rollup(),
     usage_meter.events_append_only(), usage_meter.roll_up(usage_meter.events[]),
-    usage_meter.rebuild_scope(text, date, date), usage_meter.create_partition(timestamptz)
+    usage_meter.rebuild_scope(text, date, date), usage_meter.create_partition(timestamptz),
+    usage_meter.event_owner(bigint)
     FROM usage_meter_admin;
 DO $grants$
 DECLARE
