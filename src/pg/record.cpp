@@ -12,6 +12,7 @@
 #include "key_scan.h"
 #include "module.h"
 #include "pricing.h"
+#include "summary_sql.h"
 #include "reservations.h"
 #include "spi.h"
 
@@ -438,16 +439,7 @@ const char* const kRollupTemplate =
     "         output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, billed_cost,"
     "         latency_ms_total"
     "    FROM batch ORDER BY tenant, day, user_id, operation, provider, model"
-    "  ON CONFLICT ON CONSTRAINT daily_rollup_key DO UPDATE SET"
-    "         requests = r.requests + excluded.requests, errors = r.errors + excluded.errors,"
-    "         unpriced = r.unpriced + excluded.unpriced, input_tokens = r.input_tokens + excluded.input_tokens,"
-    "         output_tokens = r.output_tokens + excluded.output_tokens,"
-    "         cache_read_tokens = r.cache_read_tokens + excluded.cache_read_tokens,"
-    "         cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,"
-    "         reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,"
-    "         quantity = r.quantity + excluded.quantity, cost = r.cost + excluded.cost,"
-    "         billed_cost = r.billed_cost + excluded.billed_cost,"
-    "         latency_ms_total = r.latency_ms_total + excluded.latency_ms_total)"
+    UM_DAILY_ROLLUP_ADD ")"
     " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
     "        billed_cost)"
     " SELECT b.tenant, s.user_id, s.period, s.period_start, $1, sum(b.requests),"
@@ -460,9 +452,7 @@ const char* const kRollupTemplate =
     "  WHERE s.total OR b.user_id IS NOT NULL"
     "  GROUP BY b.tenant, s.user_id, s.period, s.period_start"
     "  ORDER BY b.tenant, s.user_id NULLS FIRST, s.period, s.period_start"
-    " ON CONFLICT ON CONSTRAINT counters_key DO UPDATE SET"
-    "        requests = c.requests + excluded.requests, tokens = c.tokens + excluded.tokens,"
-    "        cost = c.cost + excluded.cost, billed_cost = c.billed_cost + excluded.billed_cost";
+    UM_COUNTERS_ADD;
 
 // The roll-up of a statement that wrote one event, by far the most common case (one usage_record call): the
 // same additions as kRollupTemplate, with the row's values bound as parameters, so none of the grouping
@@ -473,25 +463,14 @@ const char* const kRollupOneSql =
     "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
     "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
     "  VALUES ($1, $2, $3, $4, $5, $6, $7, $21, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-    "  ON CONFLICT ON CONSTRAINT daily_rollup_key DO UPDATE SET"
-    "         requests = r.requests + excluded.requests, errors = r.errors + excluded.errors,"
-    "         unpriced = r.unpriced + excluded.unpriced, input_tokens = r.input_tokens + excluded.input_tokens,"
-    "         output_tokens = r.output_tokens + excluded.output_tokens,"
-    "         cache_read_tokens = r.cache_read_tokens + excluded.cache_read_tokens,"
-    "         cache_write_tokens = r.cache_write_tokens + excluded.cache_write_tokens,"
-    "         reasoning_tokens = r.reasoning_tokens + excluded.reasoning_tokens,"
-    "         quantity = r.quantity + excluded.quantity, cost = r.cost + excluded.cost,"
-    "         billed_cost = r.billed_cost + excluded.billed_cost,"
-    "         latency_ms_total = r.latency_ms_total + excluded.latency_ms_total)"
+    UM_DAILY_ROLLUP_ADD ")"
     " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
     "        billed_cost)"
     " SELECT $1, v.user_id, v.period, v.period_start, $7, $21, $20, $16, $17"
     "   FROM (VALUES (NULL::text, 'day', $3::date, true), (NULL, 'month', $19::date, true),"
     "                ($2, 'day', $3, false), ($2, 'month', $19, false)) AS v(user_id, period, period_start, total)"
     "  WHERE v.total OR $2 IS NOT NULL"
-    " ON CONFLICT ON CONSTRAINT counters_key DO UPDATE SET"
-    "        requests = c.requests + excluded.requests, tokens = c.tokens + excluded.tokens,"
-    "        cost = c.cost + excluded.cost, billed_cost = c.billed_cost + excluded.billed_cost";
+    UM_COUNTERS_ADD;
 
 // Rolls up one ledger row, given deformed (values, nulls indexed by attnum - 1); sign is -1 for a reversal.
 // Runs inside SPI.

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "module.h"
 #include "pricing.h"
+#include "summary_sql.h"
 #include "spi.h"
 
 extern "C" {
@@ -36,24 +37,22 @@ const char* const kUpdateSql =
     "       unit_price_id = $8"
     " WHERE tenant = $1 AND event_id = $2 AND occurred_at = $9";  // occurred_at: the event's partition only
 
-// The difference, added to this backend's slot rows: nothing but unpriced, cost and billed_cost changes.
+// The difference, added to this backend's slot rows: nothing but unpriced, cost and billed_cost changes (every
+// other column of the change is 0).
 const char* const kCorrectSql =
     "WITH daily AS ("
     "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
     "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
     "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
     "  VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, 0, 0, 0, 0, 0, 0, $9, $10, 0)"
-    "  ON CONFLICT ON CONSTRAINT daily_rollup_key DO UPDATE SET"
-    "         unpriced = r.unpriced + excluded.unpriced, cost = r.cost + excluded.cost,"
-    "         billed_cost = r.billed_cost + excluded.billed_cost)"
+    UM_DAILY_ROLLUP_ADD ")"
     " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
     "        billed_cost)"
     " SELECT $1, v.user_id, v.period, v.period_start, $7, 0, 0, $9, $10"
     "   FROM (VALUES (NULL::text, 'day', $3::date, true), (NULL, 'month', $11::date, true),"
     "                ($2, 'day', $3, false), ($2, 'month', $11, false)) AS v(user_id, period, period_start, total)"
     "  WHERE v.total OR $2 IS NOT NULL"
-    " ON CONFLICT ON CONSTRAINT counters_key DO UPDATE SET"
-    "        cost = c.cost + excluded.cost, billed_cost = c.billed_cost + excluded.billed_cost";
+    UM_COUNTERS_ADD;
 
 Decimal amount_or_zero(HeapTuple row, TupleDesc desc, int col, const char* name) {
     bool isnull;
