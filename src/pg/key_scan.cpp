@@ -47,6 +47,11 @@ void key_text(const KeyScan* scan, ScanKey key, AttrNumber index_column, Datum v
                            scan->index->rd_indcollation[index_column - 1], F_TEXTEQ, value);
 }
 
+void key_hash_text(const KeyScan* scan, ScanKey key, AttrNumber index_column, Datum value) {
+    ScanKeyEntryInitialize(key, 0, index_column, HTEqualStrategyNumber, InvalidOid,
+                           scan->index->rd_indcollation[index_column - 1], F_TEXTEQ, value);
+}
+
 void key_date(ScanKey key, AttrNumber index_column, Datum value) {
     ScanKeyEntryInitialize(key, 0, index_column, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_DATE_EQ, value);
 }

@@ -29,6 +29,8 @@ void key_scan_close(KeyScan* scan);
 
 // Keys on the index's leading columns (1-based): text equality, date equality, or IS NULL.
 void key_text(const KeyScan* scan, ScanKey key, AttrNumber index_column, Datum value);
+// Text equality on a hash index's column.
+void key_hash_text(const KeyScan* scan, ScanKey key, AttrNumber index_column, Datum value);
 void key_date(ScanKey key, AttrNumber index_column, Datum value);
 void key_is_null(ScanKey key, AttrNumber index_column);
 // timestamptz <= value: with key_scan_previous, the latest row at or before a time.

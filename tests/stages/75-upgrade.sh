@@ -78,7 +78,7 @@ SQL
         grep -q "^verify() under 1.0: 0$" "$UM_ROOT/build/upgrade_before.txt" &&
         grep -q "^verify() differences: 0$" "$UM_ROOT/build/upgrade_fp_after.txt" &&
         grep -q "^events 102 " "$UM_ROOT/build/upgrade_fp_after.txt" &&
-        grep -q "^updated to 1.1 (default 1.1)$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^updated to 1.2 (default 1.2)$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^rebuild() changes: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^old key is a duplicate: true$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^new event recorded: true$" "$UM_ROOT/build/upgrade_after.txt" &&
