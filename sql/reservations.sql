@@ -240,3 +240,16 @@ SELECT event_id, duplicate FROM usage_meter.usage_record('old', 'u', 'chat', 'm'
 SELECT 'u' AS for_user, metric, used, held, max_value FROM usage_meter.check_limit('old', 'u')
 UNION ALL SELECT NULL, metric, used, held, max_value FROM usage_meter.check_limit('old');
 SELECT * FROM usage_meter.verify();
+
+-- Key lookups on reservations stay index lookups even when planned on an empty, freshly analyzed table (the
+-- planner then prefers a sequential scan, and a backend would keep that plan for every later settle).
+TRUNCATE usage_meter.reservations;
+ANALYZE usage_meter.reservations;
+\c
+BEGIN;
+SELECT usage_meter.reserve('old', 'u', estimated_tokens => 1) AS r11 \gset
+SELECT usage_meter.reserve('old', 'u', estimated_tokens => 1) AS r12 \gset
+SELECT duplicate FROM usage_meter.usage_record('old', 'u', 'chat', 'm', 1, reservation_id => :r11);
+SELECT usage_meter.release(:r12);
+SELECT seq_scan, idx_scan > 0 AS by_index FROM pg_stat_xact_user_tables WHERE relid = 'usage_meter.reservations'::regclass;
+COMMIT;
