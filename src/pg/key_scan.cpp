@@ -14,14 +14,12 @@ extern "C" {
 
 namespace usage_meter::pg {
 
-namespace {
 Oid extension_relation(const char* name) {
     Oid relation = get_relname_relid(name, get_namespace_oid("usage_meter", false));
     if (!OidIsValid(relation))
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("usage_meter.%s does not exist", name)));
     return relation;
 }
-}  // namespace
 
 void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count) {
     key_scan_open_with(scan, table, index, key_count,

@@ -22,6 +22,9 @@ struct KeyScan {
     TupleTableSlot* row;
 };
 
+// The OID of usage_meter.<name> (a table, index or sequence); raises an ERROR when it does not exist.
+Oid extension_relation(const char* name);
+
 void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count);
 // The same under a given snapshot (a fresh MVCC snapshot, or a dirty one that also sees uncommitted rows).
 void key_scan_open_with(KeyScan* scan, const char* table, const char* index, int key_count, Snapshot snapshot);

@@ -27,7 +27,6 @@ extern "C" {
 #include "access/xact.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
@@ -35,7 +34,6 @@ extern "C" {
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -152,12 +150,11 @@ pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char
 // than the insert. Every column is set here; a column this code does not know is refused (the release that
 // adds one must extend this function), so nothing is left to a default it would not apply.
 int64 insert_hold(const Datum* args, const char* nulls) {
-    Oid schema = get_namespace_oid("usage_meter", false);
-    Relation rel = table_open(get_relname_relid("reservations", schema), RowExclusiveLock);
+    Relation rel = table_open(extension_relation("reservations"), RowExclusiveLock);
     TupleDesc desc = RelationGetDescr(rel);
     Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
     bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
-    const int64 id = nextval_internal(get_relname_relid("reservation_id_seq", schema), false);
+    const int64 id = nextval_internal(extension_relation("reservation_id_seq"), false);
     static const char* const kGiven[6] = {"tenant", "user_id", "estimated_cost", "estimated_tokens", "created_at",
                                           "expires_at"};
     for (int i = 0; i < desc->natts; ++i) {
