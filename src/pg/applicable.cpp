@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "counters.h"
+#include "limits_cache.h"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -12,6 +13,7 @@ extern "C" {
 #include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 }
 
 namespace usage_meter::pg {
@@ -124,16 +126,13 @@ Decimal held_in(const HoldTotals& totals, Metric metric) {
     return Decimal();
 }
 
-}  // namespace
-
-void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, TimestampTz now, ApplicableLimits* out) {
-    out->count = 0;
-    out->zone = nullptr;
+// Reads the tenant's time zone and the limits covering (tenant, user) under `snapshot` into out.
+void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapshot snapshot, ApplicableLimits* out) {
     ScanKeyData keys[2];
 
     // The tenant's time zone; a tenant never seen has no limits.
     KeyScan tenants;
-    key_scan_open(&tenants, "tenants", "tenants_pkey", 1);
+    key_scan_open_with(&tenants, "tenants", "tenants_pkey", 1, snapshot);
     key_text(&tenants, &keys[0], 1, tenant);
     key_scan_rescan(&tenants, keys, 1);
     if (key_scan_next(&tenants)) {
@@ -149,7 +148,7 @@ void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, Timesta
     int* scope = out->scope;
     int& count = out->count;
     KeyScan scan;
-    key_scan_open(&scan, "limits", "limits_scope", 2);
+    key_scan_open_with(&scan, "limits", "limits_scope", 2, snapshot);
     const AttrNumber metric_col = key_scan_column(&scan, "metric"), period_col = key_scan_column(&scan, "period"),
                      max_col = key_scan_column(&scan, "max_value"), hard_col = key_scan_column(&scan, "hard");
     const int alert_col = SPI_fnumber(RelationGetDescr(scan.heap), "alert");  // absent at 1.0
@@ -198,8 +197,26 @@ void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, Timesta
             std::swap(scope[j], scope[j - 1]);
             std::swap(out->alert[j], out->alert[j - 1]);
         }
+}
 
-    if (count > 0) {
+}  // namespace
+
+void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, TimestampTz now, ApplicableLimits* out) {
+    out->count = 0;
+    out->zone = nullptr;
+    if (!limits_cache_usable()) {
+        read_applicable_limits(tenant, user_id, user_null,
+                               ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(), out);
+    } else if (!limits_cache_get(tenant, user_id, user_null, out)) {
+        // A snapshot taken after the invalidations were accepted (see limits_cache.h): it sees every change
+        // whose invalidation has arrived, and any later change will empty the cache when its own arrives.
+        Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
+        read_applicable_limits(tenant, user_id, user_null, latest, out);
+        UnregisterSnapshot(latest);
+        limits_cache_put(tenant, user_id, user_null, out);
+    }
+
+    if (out->count > 0) {
         pg_tz* zone = out->zone;
         core_or_raise([&] {
             PgZone rules(zone);

@@ -1,6 +1,7 @@
-// Module entry: PG_MODULE_MAGIC and the usage_meter.* settings.
+// Module entry: PG_MODULE_MAGIC, the usage_meter.* settings and the limits cache's invalidation callback.
 
 #include "boundary.h"
+#include "limits_cache.h"
 #include "module.h"
 
 extern "C" {
@@ -32,4 +33,5 @@ void _PG_init(void) {
         "locks; readers add the slots up. Changing it is safe at any time.",
         &counter_slots, 16, 1, 1024, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("usage_meter");
+    usage_meter::pg::limits_cache_init();
 }

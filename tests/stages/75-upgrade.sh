@@ -69,6 +69,8 @@ SELECT 'summaries kept: ' || (sum(requests) = :requests_before) FROM usage_meter
 SELECT 'verify() after the drop: ' || count(*) FROM usage_meter.verify();
 SELECT 'rebuild() after the drop: ' || count(*) FROM usage_meter.rebuild();
 SELECT 'usage_record runs as owner: ' || prosecdef FROM pg_proc WHERE oid = 'usage_meter.usage_record'::regproc;
+SELECT 'limits cache triggers: ' || string_agg(tgname || '=' || tgenabled, ' ' ORDER BY tgname)
+  FROM pg_trigger WHERE tgname LIKE '%\_cache\_invalidate';
 SQL
     cat "$UM_ROOT/build/upgrade_before.txt" "$UM_ROOT/build/upgrade_partitions.txt" "$UM_ROOT/build/upgrade_after.txt"
     local ok=0
@@ -78,7 +80,7 @@ SQL
         grep -q "^verify() under 1.0: 0$" "$UM_ROOT/build/upgrade_before.txt" &&
         grep -q "^verify() differences: 0$" "$UM_ROOT/build/upgrade_fp_after.txt" &&
         grep -q "^events 102 " "$UM_ROOT/build/upgrade_fp_after.txt" &&
-        grep -q "^updated to 1.2 (default 1.2)$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^updated to 1.3 (default 1.3)$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^rebuild() changes: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^old key is a duplicate: true$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^new event recorded: true$" "$UM_ROOT/build/upgrade_after.txt" &&
@@ -88,6 +90,7 @@ SQL
         grep -q "^roles: usage_meter_admin usage_meter_reader usage_meter_writer$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^row-level security on events: true$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^usage_record runs as owner: true$" "$UM_ROOT/build/upgrade_after.txt" &&
+        grep -q "^limits cache triggers: limits_cache_invalidate=A tenants_cache_invalidate=A$" "$UM_ROOT/build/upgrade_after.txt" &&
         grep -q "^ledger after the update: p, default partition rows 102, keys 100$" "$UM_ROOT/build/upgrade_partitions.txt" &&
         grep -q "^partitions for the old rows: events_2026_10 events_2026_11$" "$UM_ROOT/build/upgrade_partitions.txt" &&
         grep -q "^default partition rows: 0$" "$UM_ROOT/build/upgrade_partitions.txt" &&

@@ -1,0 +1,27 @@
+-- usage_meter 1.2 -> 1.3. Versions 1.0 to 1.2 are released: their scripts are never edited again; CREATE
+-- EXTENSION usage_meter (default 1.3) runs 1.0, then 1.0--1.1, 1.1--1.2 and this script.
+\echo Use "ALTER EXTENSION usage_meter UPDATE TO '1.3'" to load this file. \quit
+
+-- ============================================================================================================
+-- limits: each backend caches the limits it reads
+-- ============================================================================================================
+-- check_limit, reserve and the alert check read the tenant's time zone and the limits covering the request
+-- on every call (a quarter of reserve's time in a profile). From 1.3 the library keeps them in a per-backend
+-- cache that PostgreSQL's relcache invalidation empties: these statement triggers queue an invalidation of
+-- the table written, which reaches every backend when the writing transaction commits (and the writing
+-- backend at the end of the statement, and again if it aborts). The library uses the cache only while both
+-- triggers exist and fire always, and only under READ COMMITTED; without them (an older version, a disabled
+-- trigger) every call reads the tables as before. ENABLE ALWAYS: the triggers also fire under
+-- session_replication_role = replica (logical replication's apply worker, some restore tools), which would
+-- otherwise write the tables without telling the caches.
+CREATE FUNCTION usage_meter.limits_cache_invalidate() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'limits_cache_invalidate';
+REVOKE ALL ON FUNCTION usage_meter.limits_cache_invalidate() FROM PUBLIC;
+COMMENT ON FUNCTION usage_meter.limits_cache_invalidate IS 'Empties every backend''s cache of limits and tenants when they change (trigger)';
+
+CREATE TRIGGER limits_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON usage_meter.limits
+    FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.limits_cache_invalidate();
+ALTER TABLE usage_meter.limits ENABLE ALWAYS TRIGGER limits_cache_invalidate;
+CREATE TRIGGER tenants_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON usage_meter.tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.limits_cache_invalidate();
+ALTER TABLE usage_meter.tenants ENABLE ALWAYS TRIGGER tenants_cache_invalidate;

@@ -1,0 +1,36 @@
+// A per-backend cache of what load_applicable_limits reads (the tenant's time zone and the limits that cover a
+// tenant and user), so check_limit, reserve and the alert check stop reading usage_meter.tenants and
+// usage_meter.limits on every call (a quarter of reserve's time in a profile).
+//
+// Correctness rests on relcache invalidation, the mechanism PostgreSQL uses for its own caches:
+//   - statement triggers on limits and tenants (1.3, ENABLE ALWAYS) call CacheInvalidateRelcache for the
+//     table written, so every change reaches every backend when it commits, and this backend at the end of
+//     the writing statement (and again at its abort, undoing it);
+//   - a relcache callback marks the cache stale for those two tables (or a full reset); the next lookup
+//     accepts pending invalidations first and drops everything if stale;
+//   - entries are filled under a snapshot taken after accepting invalidations, and a commit sends its
+//     invalidations only after it is visible, so an entry can only be stale while an invalidation for it is
+//     still to be accepted.
+// The cache is used only under READ COMMITTED (REPEATABLE READ and SERIALIZABLE read at the transaction's
+// snapshot, as before) and only while both triggers exist and fire always; otherwise every call reads the
+// tables, as the library did before 1.3.
+#pragma once
+
+#include "applicable.h"
+
+namespace usage_meter::pg {
+
+// Registers the relcache callback; called once from _PG_init.
+void limits_cache_init();
+
+// Whether lookups may use the cache now (see above). Accepts pending invalidations, and empties the cache if
+// one concerned it.
+bool limits_cache_usable();
+
+// Copies a cached entry for (tenant, user) into out (zone, count, limits, scope, alert); false on a miss.
+bool limits_cache_get(Datum tenant, Datum user_id, bool user_null, ApplicableLimits* out);
+
+// Stores what load_applicable_limits read for (tenant, user), replacing the entry it maps to.
+void limits_cache_put(Datum tenant, Datum user_id, bool user_null, const ApplicableLimits* in);
+
+}  // namespace usage_meter::pg
