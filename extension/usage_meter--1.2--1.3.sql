@@ -25,3 +25,20 @@ ALTER TABLE usage_meter.limits ENABLE ALWAYS TRIGGER limits_cache_invalidate;
 CREATE TRIGGER tenants_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON usage_meter.tenants
     FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.limits_cache_invalidate();
 ALTER TABLE usage_meter.tenants ENABLE ALWAYS TRIGGER tenants_cache_invalidate;
+
+-- ============================================================================================================
+-- limits: a soft limit alerts unless told not to
+-- ============================================================================================================
+-- A soft limit never refuses: the alert is what it is for. Until 1.2 it sent none unless set with
+-- alert => true, so a soft limit set the obvious way did nothing anyone would notice. From 1.3 alert defaults
+-- to NULL: a soft limit alerts, a hard one does not unless alert => true (for hard limits the recording path
+-- would pay the alert check on every event; docs/limits.md, "Cost"). alert => false still turns a soft
+-- limit's alerts off. Existing limits keep what they have. CREATE OR REPLACE keeps the function's owner and
+-- grants; its other properties are set again here as 1.1 left them.
+CREATE OR REPLACE FUNCTION usage_meter.set_limit(tenant text, user_id text, metric text, period text,
+                                                 max_value numeric, hard boolean DEFAULT true,
+                                                 alert boolean DEFAULT NULL)
+RETURNS void
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'set_limit';
+COMMENT ON FUNCTION usage_meter.set_limit IS 'Sets a limit; a soft limit alerts at its max (alert => false: not), a hard one at 80 % and 100 % with alert => true';

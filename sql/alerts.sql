@@ -113,6 +113,17 @@ SELECT level, count(*) AS alerts, count(DISTINCT period_start) AS periods, bool_
   FROM pg_temp.alert_rows WHERE tenant = 'tz' GROUP BY level ORDER BY level;
 SELECT count(*) FROM usage_meter.verify();
 
+-- 1.3: alert defaults to NULL, which means a soft limit alerts (it exists for that) and a hard one does not;
+-- an explicit alert => false / true still decides. Only the soft limit set without alert sends its alert.
+SELECT usage_meter.set_limit('defaults', 'soft', 'requests', 'day', 1, false);
+SELECT usage_meter.set_limit('defaults', 'soft_off', 'requests', 'day', 1, false, alert => false);
+SELECT usage_meter.set_limit('defaults', 'hard', 'requests', 'day', 1);
+SELECT usage_meter.set_limit('defaults', 'hard_null', 'requests', 'day', 1, true, alert => NULL);
+SELECT user_id, hard, alert FROM usage_meter.limits WHERE tenant = 'defaults' ORDER BY user_id;
+SELECT count(*) AS recorded
+  FROM unnest(ARRAY['soft', 'soft_off', 'hard', 'hard_null']) AS u, usage_meter.usage_record('defaults', u, 'chat', cost => 1);
+SELECT user_id, level, used, max_value, hard FROM usage_meter.alerts WHERE tenant = 'defaults' ORDER BY alert_id;
+
 -- A database still at 1.0 records and sets limits with this library (no alerts there); after updating to 1.1
 -- its limits have no alerts until set with alert => true.
 SET client_min_messages = warning;

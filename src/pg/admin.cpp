@@ -221,8 +221,9 @@ UM_FUNCTION(set_unit_price) {
     PG_RETURN_INT64(id);
 }
 
-// set_limit(tenant, user_id, metric, period, max_value, hard DEFAULT true, alert DEFAULT false): upsert on
-// (tenant, user_id, metric, period). alert is 1.1's; a database still at 1.0 calls with 6 arguments.
+// set_limit(tenant, user_id, metric, period, max_value, hard DEFAULT true, alert DEFAULT NULL): upsert on
+// (tenant, user_id, metric, period). alert is 1.1's (a database still at 1.0 calls with 6 arguments); NULL
+// (1.3's default; 1.1 and 1.2 default to false) means a soft limit alerts and a hard one does not.
 UM_FUNCTION(set_limit) {
     Datum tenant = name_arg(fcinfo, 0, "tenant");
     check_limit_user(fcinfo, 1);
@@ -231,9 +232,11 @@ UM_FUNCTION(set_limit) {
     Datum max_value = amount_arg(fcinfo, 4, "max_value", false, &isnull);
     require_arg(fcinfo, 5, "hard");
     const bool with_alert = PG_NARGS() > 6;
-    if (with_alert) require_arg(fcinfo, 6, "alert");
+    const bool hard = PG_GETARG_BOOL(5);
+    Datum alert = BoolGetDatum(false);
+    if (with_alert) alert = PG_ARGISNULL(6) ? BoolGetDatum(!hard) : PG_GETARG_DATUM(6);
     Datum args[7] = {tenant, PG_ARGISNULL(1) ? 0 : PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
-                     max_value, PG_GETARG_DATUM(5), with_alert ? PG_GETARG_DATUM(6) : BoolGetDatum(false)};
+                     max_value, BoolGetDatum(hard), alert};
     const char* nulls = PG_ARGISNULL(1) ? " n     " : "       ";
 
     static SPIPlanPtr plan = nullptr, alert_plan = nullptr;
