@@ -69,7 +69,7 @@ SELECT 'summaries kept: ' || (sum(requests) = :requests_before) FROM usage_meter
 SELECT 'verify() after the drop: ' || count(*) FROM usage_meter.verify();
 SELECT 'rebuild() after the drop: ' || count(*) FROM usage_meter.rebuild();
 SELECT 'usage_record runs as owner: ' || prosecdef FROM pg_proc WHERE oid = 'usage_meter.usage_record'::regproc;
-SELECT 'limits cache triggers: ' || string_agg(tgname || '=' || tgenabled, ' ' ORDER BY tgname)
+SELECT 'limits cache triggers: ' || string_agg(tgname || '=' || tgenabled::text, ' ' ORDER BY tgname)
   FROM pg_trigger WHERE tgname LIKE '%\_cache\_invalidate';
 SQL
     cat "$UM_ROOT/build/upgrade_before.txt" "$UM_ROOT/build/upgrade_partitions.txt" "$UM_ROOT/build/upgrade_after.txt"
