@@ -7,23 +7,26 @@
 -- ============================================================================================================
 -- check_limit, reserve and the alert check read the tenant's time zone and the limits covering the request
 -- on every call (a quarter of reserve's time in a profile). From 1.3 the library keeps them in a per-backend
--- cache that PostgreSQL's relcache invalidation empties: these statement triggers queue an invalidation of
--- the table written, which reaches every backend when the writing transaction commits (and the writing
--- backend at the end of the statement, and again if it aborts). The library uses the cache only while both
--- triggers exist and fire always, and only under READ COMMITTED; without them (an older version, a disabled
--- trigger) every call reads the tables as before. ENABLE ALWAYS: the triggers also fire under
--- session_replication_role = replica (logical replication's apply worker, some restore tools), which would
--- otherwise write the tables without telling the caches.
+-- cache that PostgreSQL's relcache invalidation empties: these row triggers queue an invalidation of the table
+-- written, which reaches every backend when the writing transaction commits (and the writing backend at its
+-- next command boundary, and again if it aborts after one). TRUNCATE needs no trigger: a new relfilenode
+-- invalidates the table anyway. The library uses the cache only while both triggers exist and fire always, and
+-- only under READ COMMITTED; without them (an older version, a disabled trigger) every call reads the tables.
+--   - Row triggers, not statement triggers: logical replication's apply worker fires only row triggers.
+--   - ENABLE ALWAYS: they also fire under session_replication_role = replica (that apply worker, some restore
+--     tools), which would otherwise write the tables without telling the caches.
+--   - BEFORE: the invalidation is queued before the row is written, so a row another command of the same
+--     statement reads (and caches) is covered by it even if the statement then fails.
 CREATE FUNCTION usage_meter.limits_cache_invalidate() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'limits_cache_invalidate';
 REVOKE ALL ON FUNCTION usage_meter.limits_cache_invalidate() FROM PUBLIC;
 COMMENT ON FUNCTION usage_meter.limits_cache_invalidate IS 'Empties every backend''s cache of limits and tenants when they change (trigger)';
 
-CREATE TRIGGER limits_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON usage_meter.limits
-    FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.limits_cache_invalidate();
+CREATE TRIGGER limits_cache_invalidate BEFORE INSERT OR UPDATE OR DELETE ON usage_meter.limits
+    FOR EACH ROW EXECUTE FUNCTION usage_meter.limits_cache_invalidate();
 ALTER TABLE usage_meter.limits ENABLE ALWAYS TRIGGER limits_cache_invalidate;
-CREATE TRIGGER tenants_cache_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON usage_meter.tenants
-    FOR EACH STATEMENT EXECUTE FUNCTION usage_meter.limits_cache_invalidate();
+CREATE TRIGGER tenants_cache_invalidate BEFORE INSERT OR UPDATE OR DELETE ON usage_meter.tenants
+    FOR EACH ROW EXECUTE FUNCTION usage_meter.limits_cache_invalidate();
 ALTER TABLE usage_meter.tenants ENABLE ALWAYS TRIGGER tenants_cache_invalidate;
 
 -- ============================================================================================================

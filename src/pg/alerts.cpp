@@ -149,9 +149,19 @@ bool tenant_has_alerts(Datum tenant) {
 
 void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event_day) {
     const TimestampTz now = GetCurrentTransactionStartTimestamp();  // the periods check_limit measures
+    // Committed usage (as of this statement's snapshot) plus this transaction's, including the roll-up just
+    // written: the statement's snapshot with the command counter advanced past that roll-up. The limits are
+    // read under it too (and, being current, may be kept in the limits cache).
+    CommandCounterIncrement();
+    PushCopiedSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+    UpdateActiveSnapshotCommandId();
+    Snapshot snapshot = GetActiveSnapshot();
     ApplicableLimits a;
     load_applicable_limits(tenant, user_id, user_null, now, &a);
-    if (a.count == 0) return;
+    if (a.count == 0) {
+        PopActiveSnapshot();
+        return;
+    }
     // Only limits with alerts; with event_day, only those whose current period contains it.
     const DateADT day = pg_date_from_civil(a.day.start), month = pg_date_from_civil(a.month.start);
     DateADT event_month = 0;
@@ -169,14 +179,10 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         ++kept;
     }
     a.count = kept;
-    if (a.count == 0) return;
-
-    // Committed usage (as of this statement's snapshot) plus this transaction's, including the roll-up just
-    // written: the statement's snapshot with the command counter advanced past that roll-up.
-    CommandCounterIncrement();
-    PushCopiedSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
-    UpdateActiveSnapshotCommandId();
-    Snapshot snapshot = GetActiveSnapshot();
+    if (a.count == 0) {
+        PopActiveSnapshot();
+        return;
+    }
     read_used(&a, tenant, user_id, snapshot);
     unsigned levels[kMaxApplicableLimits];
     bool any = false;

@@ -208,12 +208,11 @@ void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, Timesta
         read_applicable_limits(tenant, user_id, user_null,
                                ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(), out);
     } else if (!limits_cache_get(tenant, user_id, user_null, out)) {
-        // A snapshot taken after the invalidations were accepted (see limits_cache.h): it sees every change
-        // whose invalidation has arrived, and any later change will empty the cache when its own arrives.
-        Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
-        read_applicable_limits(tenant, user_id, user_null, latest, out);
-        UnregisterSnapshot(latest);
-        limits_cache_put(tenant, user_id, user_null, out);
+        // Read under the statement's snapshot, as without the cache; kept only if that snapshot sees all a
+        // snapshot taken now would see (see limits_cache.h).
+        Snapshot active = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+        read_applicable_limits(tenant, user_id, user_null, active, out);
+        if (limits_cache_snapshot_is_current(active)) limits_cache_put(tenant, user_id, user_null, out);
     }
 
     if (out->count > 0) {

@@ -5,14 +5,17 @@
 
 extern "C" {
 #include "access/table.h"
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 }
 
 namespace usage_meter::pg {
@@ -101,7 +104,7 @@ bool same_key(const Entry& e, uint32 hash, const TextView& tenant, const TextVie
 void limits_cache_init() { CacheRegisterRelcacheCallback(on_relcache_invalidation, static_cast<Datum>(0)); }
 
 bool limits_cache_usable() {
-    if (IsolationUsesXactSnapshot()) return false;
+    if (IsolationUsesXactSnapshot() || IsInParallelMode()) return false;
     AcceptInvalidationMessages();
     if (cache.stale) empty_cache();
     if (cache.usable < 0) {
@@ -120,6 +123,27 @@ bool limits_cache_usable() {
         cache.usable = usable ? 1 : 0;
     }
     return cache.usable == 1;
+}
+
+bool limits_cache_snapshot_is_current(Snapshot snapshot) {
+    Snapshot now = GetLatestSnapshot();
+    if (snapshot->snapshot_type != SNAPSHOT_MVCC || snapshot->takenDuringRecovery != now->takenDuringRecovery ||
+        snapshot->xmax != now->xmax || snapshot->xcnt != now->xcnt || snapshot->curcid != now->curcid)
+        return false;
+    if (snapshot->takenDuringRecovery) return false;  // on a standby xip is not filled the same way: do not store
+    if (snapshot->xcnt == 0) return true;
+    // The same running transactions, in whatever order each snapshot listed them.
+    const size_t bytes = sizeof(TransactionId) * snapshot->xcnt;
+    TransactionId* a = static_cast<TransactionId*>(palloc(bytes));
+    TransactionId* b = static_cast<TransactionId*>(palloc(bytes));
+    std::memcpy(a, snapshot->xip, bytes);
+    std::memcpy(b, now->xip, bytes);
+    qsort(a, snapshot->xcnt, sizeof(TransactionId), xidComparator);
+    qsort(b, snapshot->xcnt, sizeof(TransactionId), xidComparator);
+    const bool same = std::memcmp(a, b, bytes) == 0;
+    pfree(a);
+    pfree(b);
+    return same;
 }
 
 bool limits_cache_get(Datum tenant, Datum user_id, bool user_null, ApplicableLimits* out) {
@@ -181,14 +205,17 @@ void limits_cache_put(Datum tenant, Datum user_id, bool user_null, const Applica
 
 }  // namespace usage_meter::pg
 
-// limits_cache_invalidate(): AFTER ... FOR EACH STATEMENT on usage_meter.limits and usage_meter.tenants (1.3).
-// Queues a relcache invalidation of the table written: this backend's cache is emptied at the end of the
-// statement (and again if the transaction aborts), every other backend's when the transaction commits.
+// limits_cache_invalidate(): BEFORE INSERT OR UPDATE OR DELETE ... FOR EACH ROW on usage_meter.limits and
+// usage_meter.tenants (1.3). Queues a relcache invalidation of the table written: this backend's cache is
+// emptied at its next command boundary (and again if the transaction aborts after one), every other
+// backend's when the transaction commits. Returns the row unchanged, so the write goes ahead.
 UM_FUNCTION(limits_cache_invalidate) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                         errmsg("limits_cache_invalidate must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     CacheInvalidateRelcache(trigger->tg_relation);
-    return PointerGetDatum(nullptr);
+    if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) return PointerGetDatum(nullptr);
+    return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple
+                                                                        : trigger->tg_trigtuple);
 }
