@@ -8,19 +8,23 @@
 #
 #   bash bench/run.sh                     # 15 s per pgbench run, 9 runs, about 2.5 minutes on a quiet machine
 #   BENCH_SECONDS=60 bash bench/run.sh    # longer runs, steadier numbers
+#   BENCH_ROUNDS=3 bash bench/run.sh      # the write runs (bare insert, usage_record, reserve/settle) three times
+#                                         # in turn at each size; each write ratio is the median of its rounds'
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$BENCH_DIR/../scripts/lib.sh"
 
 SECONDS_PER_RUN="${BENCH_SECONDS:-15}"
+ROUNDS="${BENCH_ROUNDS:-1}"
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROUNDS must be a positive integer" >&2; exit 2; }
 CLIENTS=16
 THREADS=2
 SMALL=1000
 LARGE=100000
 DB=usage_meter_bench
 RESULTS_DIR="$BENCH_DIR/results"
-COMMAND="$( [ -n "${BENCH_SECONDS:-}" ] && printf 'BENCH_SECONDS=%q ' "$BENCH_SECONDS"; printf 'bash %q' "$0"; [ $# -gt 0 ] && printf ' %q' "$@"; true)"
+COMMAND="$( [ -n "${BENCH_SECONDS:-}" ] && printf 'BENCH_SECONDS=%q ' "$BENCH_SECONDS"; [ -n "${BENCH_ROUNDS:-}" ] && printf 'BENCH_ROUNDS=%q ' "$BENCH_ROUNDS"; printf 'bash %q' "$0"; [ $# -gt 0 ] && printf ' %q' "$@"; true)"
 
 um_deps
 um_cluster_start
@@ -68,7 +72,7 @@ copy_ledger_to_bare() {
     q "VACUUM ANALYZE bench.bare_events"
 }
 
-declare -A TPS ROWS FAILED WRITE_START_ID OTHER_CPU AFTER COUNTERS SLOTS
+declare -A TPS ROWS FAILED WRITE_START_ID OTHER_CPU AFTER COUNTERS SLOTS RATIO ROUND_RATIOS
 OTHER_CPU_BAR=10  # % of the machine's CPU used by processes outside this benchmark; above it a run is flagged
 
 # CPU accounting in clock ticks, to tell how much of the machine other processes took during a run (the numbers
@@ -93,11 +97,12 @@ PROBLEMS=()   # errors: make the script exit non-zero
 WARNINGS=()   # the numbers are less trustworthy (a busy machine)
 PGBENCH_TEMPLATE="$PGBENCH -n -M prepared -c $CLIENTS -j $THREADS -T $SECONDS_PER_RUN -f bench/<workload>.sql [-D ...] $DB"
 
-# [SCRIPT=name] run_bench SIZE WORKLOAD [-D var=value ...]: one pgbench run of bench/WORKLOAD.sql (or SCRIPT.sql).
+# [SCRIPT=name] [ROUND=r] run_bench SIZE WORKLOAD [-D var=value ...]: one pgbench run of bench/WORKLOAD.sql (or
+# SCRIPT.sql); with ROUND, its results are kept under SIZE/WORKLOAD@r.
 run_bench() {
     local size=$1 workload=$2
     shift 2
-    local key="$size/$workload" log="$WORK/$size-$workload.log" rc=0
+    local key="$size/$workload${ROUND:+@$ROUND}" log="$WORK/$size-$workload${ROUND:+-$ROUND}.log" rc=0
     ROWS[$key]="$(ledger_rows)"
     q "CHECKPOINT"
     local m0 mt0 c0 s0 m1 mt1 c1 s1
@@ -119,7 +124,38 @@ run_bench() {
     [ "${OTHER_CPU[$key]}" -le "$OTHER_CPU_BAR" ] ||
         WARNINGS+=("$key: other processes used ${OTHER_CPU[$key]}% of the machine's CPU during the run")
     say "$(printf '   %-5s %-18s %10.1f tps   (ledger %s rows at start, %s after; %s failed; other processes %s%% CPU)' \
-        "$size" "$workload" "${TPS[$key]:-0}" "${ROWS[$key]}" "$(ledger_rows)" "${FAILED[$key]:-?}" "${OTHER_CPU[$key]}")"
+        "$size" "${workload}${ROUND:+ (round $ROUND)}" "${TPS[$key]:-0}" "${ROWS[$key]}" "$(ledger_rows)" "${FAILED[$key]:-?}" "${OTHER_CPU[$key]}")"
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# summarize_rounds SIZE: each write workload's TPS as the median of its rounds, its ledger size at round 1, the
+# largest other-CPU share of its rounds; each write ratio as the median of the rounds' ratios (a round's runs
+# follow one another, so a ratio within a round cancels most of what drifts between rounds).
+summarize_rounds() {
+    local size=$1 w base pair r tps_list cpu_list ratios
+    for w in bare_insert usage_record reserve_settle; do
+        tps_list=(); cpu_list=()
+        for ((r = 1; r <= ROUNDS; r++)); do
+            tps_list+=("${TPS[$size/$w@$r]:-}"); cpu_list+=("${OTHER_CPU[$size/$w@$r]:-0}")
+        done
+        TPS[$size/$w]="$(median "${tps_list[@]}")"
+        ROWS[$size/$w]="${ROWS[$size/$w@1]}"
+        OTHER_CPU[$size/$w]="$(printf '%s\n' "${cpu_list[@]}" | sort -n | tail -1)"
+    done
+    for pair in usage_record:bare_insert reserve_settle:usage_record; do
+        w=${pair%%:*}; base=${pair##*:}
+        ratios=()
+        for ((r = 1; r <= ROUNDS; r++)); do
+            ratios+=("$(awk -v a="${TPS[$size/$w@$r]:-}" -v b="${TPS[$size/$base@$r]:-}" \
+                'BEGIN { if (a == "" || b + 0 == 0) print "0"; else printf "%.4f", a / b }')")
+        done
+        RATIO[$size/$w]="$(median "${ratios[@]}")"
+        ROUND_RATIOS[$size/$w]="$(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
+    done
 }
 
 # stage SIZE: the reads first (so they see the ledger at its nominal size), then the writes.
@@ -145,13 +181,17 @@ stage() {
         say "   counters primed: $(counter_rows) rows (${SLOTS[1k/check_limit_primed]} per user-day key of today)"
         SCRIPT=check_limit run_bench 1k check_limit_primed
     fi
-    copy_ledger_to_bare
     WRITE_START_ID[$size]="$max_id"
-    run_bench "$size" bare_insert -D price_id="$PRICE_ID" -D day="$(date -u +%F)"
-    run_bench "$size" usage_record
-    # A reserve/settle pair (two transactions: reserve, then usage_record with reservation_id) against the
-    # same limits, as a ratio to the plain usage_record just measured.
-    run_bench "$size" reserve_settle
+    local round
+    for ((round = 1; round <= ROUNDS; round++)); do
+        copy_ledger_to_bare
+        ROUND=$round run_bench "$size" bare_insert -D price_id="$PRICE_ID" -D day="$(date -u +%F)"
+        ROUND=$round run_bench "$size" usage_record
+        # A reserve/settle pair (two transactions: reserve, then usage_record with reservation_id) against the
+        # same limits, as a ratio to the plain usage_record just measured.
+        ROUND=$round run_bench "$size" reserve_settle
+    done
+    summarize_rounds "$size"
     AFTER[$size]="$(ledger_rows)"
 }
 
@@ -204,6 +244,8 @@ report() {
     say "             refilled with a copy of the ledger before each write pair, so both start at the same size;"
     say "             at 1k the counters are then primed by bench/prime_counters.sql, -c 16 -t 1, for check_limit_primed;"
     say "             reserve_settle's TPS counts pairs: each is two transactions, reserve then the settling usage_record)"
+    say "rounds:     $ROUNDS of the write runs at each size (bare_insert, usage_record, reserve_settle in turn); write rows"
+    say "            show the median TPS, the largest other-CPU share and the median of the rounds' ratios"
     say ""
     local fmt='%-5s %-18s %8s %10s  %-12s %10s %6s  %-7s %-6s %s\n'
     printf "$fmt" size workload ledger TPS baseline "base TPS" ratio bar result "other CPU % (run/base)"
@@ -211,7 +253,8 @@ report() {
     local size r
     row() {  # row SIZE WORKLOAD BASELINE
         local r
-        r="$(ratio "${TPS[$1/$2]:-}" "${TPS[$1/$3]:-}")"
+        if [ -n "${RATIO[$1/$2]:-}" ]; then r="$(awk -v x="${RATIO[$1/$2]}" 'BEGIN { printf "%.2f", x }')"
+        else r="$(ratio "${TPS[$1/$2]:-}" "${TPS[$1/$3]:-}")"; fi
         printf "$fmt" "$1" "$2" "${ROWS[$1/$2]}" "$(tps "${TPS[$1/$2]:-}")" "$3" "$(tps "${TPS[$1/$3]:-}")" "$r" \
             ">= 0.50" "$(verdict "$r" 0.5)" "${OTHER_CPU[$1/$2]:-?} / ${OTHER_CPU[$1/$3]:-?}"
     }
@@ -221,6 +264,13 @@ report() {
         [ "$size" = 1k ] && row 1k check_limit_primed pk_select
         row "$size" reserve_settle usage_record
     done
+    if [ "$ROUNDS" -gt 1 ]; then
+        say ""
+        say "ratios of each round (round 1 first):"
+        for size in 1k 100k; do
+            say "  $size: usage_record / bare_insert ${ROUND_RATIOS[$size/usage_record]}; reserve_settle / usage_record ${ROUND_RATIOS[$size/reserve_settle]}"
+        done
+    fi
     say ""
     say "check_limit sums one counter row per slot written: rows per user-day key of today during the runs:"
     say "  check_limit 1k ${SLOTS[1k/check_limit]:-?}, check_limit_primed 1k ${SLOTS[1k/check_limit_primed]:-?}, check_limit 100k ${SLOTS[100k/check_limit]:-?}"
