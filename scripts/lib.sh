@@ -5,6 +5,15 @@ UM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 UM_PG_BIN="$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)"
 
 um_log() { printf '\n== %s\n' "$*"; }
+# um_expect FILE REGEX...: every REGEX (a grep basic regular expression) matches a line of FILE; names each one that does not.
+um_expect() {
+    local file=$1 pattern rc=0
+    shift
+    for pattern in "$@"; do
+        grep -q -- "$pattern" "$file" || { echo "expected in $file, not found: $pattern"; rc=1; }
+    done
+    return $rc
+}
 
 # Installs the Debian packages the build and the tests need (only those missing).
 um_deps() {

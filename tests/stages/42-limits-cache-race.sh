@@ -36,9 +36,8 @@ SELECT 'attempted after the change: ' || (count(*) > 0) FROM attempts WHERE at >
 SELECT 'admitted after the change: ' || count(*) FROM usage_meter.reservations WHERE created_at > :'after';
 SQL
     cat "$UM_ROOT/build/cache_race.txt"
-    grep -q "^admitted before the change: true$" "$UM_ROOT/build/cache_race.txt" &&
-        grep -q "^attempted after the change: true$" "$UM_ROOT/build/cache_race.txt" &&
-        grep -q "^admitted after the change: 0$" "$UM_ROOT/build/cache_race.txt" || ok=1
+    um_expect "$UM_ROOT/build/cache_race.txt" "^admitted before the change: true$" \
+        "^attempted after the change: true$" "^admitted after the change: 0$" || ok=1
     $q -d postgres -c "DROP DATABASE $db"
     return $ok
 }

@@ -76,28 +76,32 @@ SQL
     local ok=0
     diff "$UM_ROOT/build/upgrade_fp_before.txt" "$UM_ROOT/build/upgrade_fp_after.txt" ||
         { echo "the update changed recorded data"; ok=1; }
-    grep -q "^installed 1.0$" "$UM_ROOT/build/upgrade_before.txt" &&
-        grep -q "^verify() under 1.0: 0$" "$UM_ROOT/build/upgrade_before.txt" &&
-        grep -q "^verify() differences: 0$" "$UM_ROOT/build/upgrade_fp_after.txt" &&
-        grep -q "^events 102 " "$UM_ROOT/build/upgrade_fp_after.txt" &&
-        grep -q "^updated to 1.3 (default 1.3)$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^rebuild() changes: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^old key is a duplicate: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^new event recorded: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^old event voided: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^old event corrected: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^verify() after: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^roles: usage_meter_admin usage_meter_reader usage_meter_writer$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^row-level security on events: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^usage_record runs as owner: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^limits cache triggers: limits_cache_invalidate=A tenants_cache_invalidate=A$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^ledger after the update: p, default partition rows 102, keys 100$" "$UM_ROOT/build/upgrade_partitions.txt" &&
-        grep -q "^partitions for the old rows: events_2026_10 events_2026_11$" "$UM_ROOT/build/upgrade_partitions.txt" &&
-        grep -q "^default partition rows: 0$" "$UM_ROOT/build/upgrade_partitions.txt" &&
-        grep -q "^dropped October events: [1-9]" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^summaries kept: true$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^verify() after the drop: 0$" "$UM_ROOT/build/upgrade_after.txt" &&
-        grep -q "^rebuild() after the drop: 0$" "$UM_ROOT/build/upgrade_after.txt" || ok=1
+    um_expect "$UM_ROOT/build/upgrade_before.txt" \
+        "^installed 1.0$" \
+        "^verify() under 1.0: 0$" || ok=1
+    um_expect "$UM_ROOT/build/upgrade_fp_after.txt" \
+        "^verify() differences: 0$" \
+        "^events 102 " || ok=1
+    um_expect "$UM_ROOT/build/upgrade_after.txt" \
+        "^updated to 1.3 (default 1.3)$" \
+        "^rebuild() changes: 0$" \
+        "^old key is a duplicate: true$" \
+        "^new event recorded: true$" \
+        "^old event voided: true$" \
+        "^old event corrected: true$" \
+        "^verify() after: 0$" \
+        "^roles: usage_meter_admin usage_meter_reader usage_meter_writer$" \
+        "^row-level security on events: true$" \
+        "^usage_record runs as owner: true$" \
+        "^limits cache triggers: limits_cache_invalidate=A tenants_cache_invalidate=A$" \
+        "^dropped October events: [1-9]" \
+        "^summaries kept: true$" \
+        "^verify() after the drop: 0$" \
+        "^rebuild() after the drop: 0$" || ok=1
+    um_expect "$UM_ROOT/build/upgrade_partitions.txt" \
+        "^ledger after the update: p, default partition rows 102, keys 100$" \
+        "^partitions for the old rows: events_2026_10 events_2026_11$" \
+        "^default partition rows: 0$" || ok=1
     $q -d postgres -c "DROP DATABASE $db"
     return $ok
 }
