@@ -253,3 +253,17 @@ SELECT duplicate FROM usage_meter.usage_record('old', 'u', 'chat', 'm', 1, reser
 SELECT usage_meter.release(:r12);
 SELECT seq_scan, idx_scan > 0 AS by_index FROM pg_stat_xact_user_tables WHERE relid = 'usage_meter.reservations'::regclass;
 COMMIT;
+
+-- reserve() writes its hold without the executor, yet as the executor would: a CHECK constraint added to the
+-- table is enforced, and an INSERT trigger, which that path would not fire, is refused rather than skipped.
+ALTER TABLE usage_meter.reservations ADD CONSTRAINT small_holds CHECK (estimated_tokens <= 1000);
+SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2) IS NOT NULL AS admitted;
+\set VERBOSITY terse
+SELECT usage_meter.reserve('old', 'u', estimated_tokens => 1001);
+\set VERBOSITY default
+ALTER TABLE usage_meter.reservations DROP CONSTRAINT small_holds;
+CREATE FUNCTION pg_temp.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER noop BEFORE INSERT ON usage_meter.reservations FOR EACH ROW EXECUTE FUNCTION pg_temp.noop();
+SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2);
+DROP TRIGGER noop ON usage_meter.reservations;
+SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2) IS NOT NULL AS admitted_again;

@@ -29,6 +29,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -148,9 +149,16 @@ pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char
 // for SPI) and returns its reservation id. It writes the heap row and its index entries itself, as the
 // executor would for this INSERT: on reserve()'s path the executor's set-up for a one-row INSERT cost more
 // than the insert. Every column is set here; a column this code does not know is refused (the release that
-// adds one must extend this function), so nothing is left to a default it would not apply.
+// adds one must extend this function), so nothing is left to a default it would not apply. The table's
+// NOT NULL and CHECK constraints are checked as the executor checks them; a trigger on INSERT, which this
+// path would not fire, is refused likewise.
 int64 insert_hold(const Datum* args, const char* nulls) {
     Relation rel = table_open(extension_relation("reservations"), RowExclusiveLock);
+    const TriggerDesc* triggers = rel->trigdesc;
+    if (triggers != nullptr && (triggers->trig_insert_before_row || triggers->trig_insert_after_row ||
+                                triggers->trig_insert_instead_row || triggers->trig_insert_before_statement ||
+                                triggers->trig_insert_after_statement || triggers->trig_insert_new_table))
+        elog(ERROR, "usage_meter: reservations has an INSERT trigger reserve() does not fire");
     TupleDesc desc = RelationGetDescr(rel);
     Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
     bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
@@ -180,10 +188,19 @@ int64 insert_hold(const Datum* args, const char* nulls) {
     }
     TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
     ExecStoreHeapTuple(heap_form_tuple(desc, values, isnull), slot, true);
+    // A one-entry range table, as logical replication's apply worker builds for its inserts: a failed
+    // constraint's message (which columns were inserted) reads it.
     EState* estate = CreateExecutorState();
+    RangeTblEntry* rte = makeNode(RangeTblEntry);
+    rte->rtekind = RTE_RELATION;
+    rte->relid = RelationGetRelid(rel);
+    rte->relkind = rel->rd_rel->relkind;
+    rte->rellockmode = RowExclusiveLock;
+    ExecInitRangeTable(estate, list_make1(rte));
     ResultRelInfo* target = makeNode(ResultRelInfo);
     InitResultRelInfo(target, rel, 1, nullptr, 0);
     ExecOpenIndices(target, false);
+    if (desc->constr != nullptr) ExecConstraints(target, slot, estate);
     table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
     ExecInsertIndexTuples(target, slot, estate, false, false, nullptr, NIL);  // unique check on the key too
     ExecCloseIndices(target);
