@@ -127,10 +127,10 @@ bool limits_cache_usable() {
 
 bool limits_cache_snapshot_is_current(Snapshot snapshot) {
     Snapshot now = GetLatestSnapshot();
-    if (snapshot->snapshot_type != SNAPSHOT_MVCC || snapshot->takenDuringRecovery != now->takenDuringRecovery ||
+    // On a standby the running transactions are not listed in xip: nothing read there is stored.
+    if (snapshot->snapshot_type != SNAPSHOT_MVCC || snapshot->takenDuringRecovery || now->takenDuringRecovery ||
         snapshot->xmax != now->xmax || snapshot->xcnt != now->xcnt || snapshot->curcid != now->curcid)
         return false;
-    if (snapshot->takenDuringRecovery) return false;  // on a standby xip is not filled the same way: do not store
     if (snapshot->xcnt == 0) return true;
     // The same running transactions, in whatever order each snapshot listed them.
     const size_t bytes = sizeof(TransactionId) * snapshot->xcnt;
