@@ -27,7 +27,8 @@ SELECT relrowsecurity FROM pg_class WHERE oid = 'usage_meter.alerts'::regclass;
 SELECT has_table_privilege('usage_meter_reader', 'usage_meter.alerts', 'SELECT') AS reader_reads,
        has_table_privilege('usage_meter_writer', 'usage_meter.alerts', 'INSERT') AS writer_inserts;
 
--- Alerts are opt-in per limit (alert => true). tenants.alert_limits says whether a tenant has such a limit,
+-- Alerts are set per limit (limits.alert; a hard limit has none unless set with alert => true).
+-- tenants.alert_limits says whether a tenant has such a limit,
 -- follows set_limit / remove_limit, and a tenant without one pays nothing and gets no alert.
 SELECT usage_meter.set_limit('acme', NULL, 'cost', 'day', 10, alert => true);                -- hard, tenant-wide
 SELECT usage_meter.set_limit('acme', '*', 'requests', 'day', 3, false, alert => true);       -- soft, each user
