@@ -267,3 +267,20 @@ CREATE TRIGGER noop BEFORE INSERT ON usage_meter.reservations FOR EACH ROW EXECU
 SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2);
 DROP TRIGGER noop ON usage_meter.reservations;
 SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2) IS NOT NULL AS admitted_again;
+
+-- The library keeps the OIDs of the extension's relations per backend. Recreating the extension in this very
+-- session gives every relation a new OID, and a renamed relation is no longer found under its old name: both
+-- reach the cache as catalog invalidations, so the next calls use the new relations or fail naming the table.
+DROP EXTENSION usage_meter CASCADE;
+CREATE EXTENSION usage_meter;
+SELECT usage_meter.set_limit('again', NULL, 'tokens', 'day', 10) AS limit_id \gset
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 4) IS NOT NULL AS admitted;
+SELECT metric, used, held, max_value FROM usage_meter.check_limit('again', 'u');
+BEGIN;
+ALTER TABLE usage_meter.reservations RENAME TO reservations_renamed;
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 1);
+ROLLBACK;
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 4) IS NOT NULL AS admitted_after_rollback;
+\set VERBOSITY terse
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 4);
+\set VERBOSITY default

@@ -5,6 +5,7 @@
 
 #include "counters.h"
 #include "limits_cache.h"
+#include "relation_oids.h"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -47,8 +48,8 @@ struct HoldIndexes {
     bool hashed;
 };
 
-HoldIndexes hold_indexes(Oid schema) {
-    if (OidIsValid(get_relname_relid("reservations_open_tenant", schema)))
+HoldIndexes hold_indexes() {
+    if (OidIsValid(extension_relation_oid("reservations_open_tenant")))
         return {"reservations_open_tenant", "reservations_open_user", true};
     return {"reservations_held_tenant", "reservations_held_user", false};
 }
@@ -257,12 +258,11 @@ void read_used(ApplicableLimits* a, Datum tenant, Datum user_id, Snapshot snapsh
 void read_held(ApplicableLimits* a, Datum tenant, Datum user_id, bool user_null, Snapshot snapshot,
                TimestampTz now) {
     if (a->count == 0) return;
-    Oid schema = get_namespace_oid("usage_meter", false);
-    if (!OidIsValid(get_relname_relid("reservations", schema))) return;  // the extension is still at 1.0
+    if (!OidIsValid(extension_relation_oid("reservations"))) return;  // the extension is still at 1.0
     bool tenant_needed = false, user_needed = false;
     for (int i = 0; i < a->count; ++i) (a->scope[i] == kScopeTenant ? tenant_needed : user_needed) = true;
     HoldTotals tenant_holds{0, 0, Decimal()}, user_holds{0, 0, Decimal()};
-    const HoldIndexes indexes = hold_indexes(schema);
+    const HoldIndexes indexes = hold_indexes();
     if (tenant_needed) {
         KeyScan scan;
         key_scan_open_with(&scan, "reservations", indexes.tenant, indexes.hashed ? 1 : 2, snapshot);

@@ -1,5 +1,7 @@
 #include "key_scan.h"
 
+#include "relation_oids.h"
+
 extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -15,7 +17,7 @@ extern "C" {
 namespace usage_meter::pg {
 
 Oid extension_relation(const char* name) {
-    Oid relation = get_relname_relid(name, get_namespace_oid("usage_meter", false));
+    Oid relation = extension_relation_oid(name);
     if (!OidIsValid(relation))
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("usage_meter.%s does not exist", name)));
     return relation;

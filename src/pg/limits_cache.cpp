@@ -1,4 +1,5 @@
 #include "limits_cache.h"
+#include "relation_oids.h"
 
 #include <cstring>
 #include <type_traits>
@@ -108,8 +109,7 @@ bool limits_cache_usable() {
     AcceptInvalidationMessages();
     if (cache.stale) empty_cache();
     if (cache.usable < 0) {
-        Oid schema = get_namespace_oid("usage_meter", false);
-        Oid limits = get_relname_relid("limits", schema), tenants = get_relname_relid("tenants", schema);
+        Oid limits = extension_relation_oid("limits"), tenants = extension_relation_oid("tenants");
         if (!OidIsValid(limits) || !OidIsValid(tenants)) return false;
         // Watch them first: an invalidation arriving while the triggers are looked up marks the result stale.
         cache.limits = limits;

@@ -1,8 +1,10 @@
-// Module entry: PG_MODULE_MAGIC, the usage_meter.* settings and the limits cache's invalidation callback.
+// Module entry: PG_MODULE_MAGIC, the usage_meter.* settings and the invalidation callbacks of the limits cache
+// and of the relation OID cache.
 
 #include "boundary.h"
 #include "limits_cache.h"
 #include "module.h"
+#include "relation_oids.h"
 
 extern "C" {
 #include "storage/backendid.h"
@@ -34,4 +36,5 @@ void _PG_init(void) {
         &counter_slots, 16, 1, 1024, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("usage_meter");
     usage_meter::pg::limits_cache_init();
+    usage_meter::pg::relation_oids_init();
 }

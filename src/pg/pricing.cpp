@@ -3,6 +3,7 @@
 // import_litellm_prices().
 
 #include "pricing.h"
+#include "relation_oids.h"
 
 #include "args.h"
 #include "spi.h"
@@ -39,7 +40,7 @@ Decimal amount_column(TupleTableSlot* row, AttrNumber attnum, const char* name, 
 }  // namespace
 
 bool prices_have_tiers() {
-    Oid prices = get_relname_relid("prices", get_namespace_oid("usage_meter", false));
+    Oid prices = extension_relation_oid("prices");
     return OidIsValid(prices) && get_attnum(prices, "tiers") != InvalidAttrNumber;
 }
 

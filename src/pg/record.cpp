@@ -12,6 +12,7 @@
 #include "key_scan.h"
 #include "module.h"
 #include "pricing.h"
+#include "relation_oids.h"
 #include "summary_sql.h"
 #include "reservations.h"
 #include "spi.h"
@@ -180,7 +181,7 @@ void raise_null(const char* column) {
 // The ledger of a 1.1 database is partitioned by time and keeps its idempotency keys in a table of their own
 // (a unique index of a partitioned table must contain the partition key); a 1.0 ledger has a unique index.
 Oid idempotency_keys_table() {
-    return get_relname_relid("idempotency_keys", get_namespace_oid("usage_meter", false));
+    return extension_relation_oid("idempotency_keys");
 }
 
 const char* const kClaimKeySql =
