@@ -284,3 +284,20 @@ SELECT usage_meter.reserve('again', 'u', estimated_tokens => 4) IS NOT NULL AS a
 \set VERBOSITY terse
 SELECT usage_meter.reserve('again', 'u', estimated_tokens => 4);
 \set VERBOSITY default
+
+-- reserve() keeps the descriptions of reservations' indexes between calls. An index created after they were
+-- kept gets the next holds all the same (counted through that index alone); with an index of a kind whose
+-- insert could keep state between calls (BRIN), reserve() opens the indexes afresh each time.
+SELECT usage_meter.release(reservation_id) IS NOT NULL AS released FROM usage_meter.reservations WHERE state = 'held';
+CREATE INDEX reservations_by_tokens ON usage_meter.reservations (estimated_tokens) WHERE estimated_tokens = 3;
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 3) IS NOT NULL AS admitted;
+CREATE INDEX reservations_brin ON usage_meter.reservations USING brin (created_at);
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 3) IS NOT NULL AS admitted;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM usage_meter.reservations WHERE estimated_tokens = 3;
+SELECT count(*) AS holds_found_through_the_new_index FROM usage_meter.reservations WHERE estimated_tokens = 3;
+RESET enable_bitmapscan;
+RESET enable_seqscan;
+DROP INDEX usage_meter.reservations_by_tokens, usage_meter.reservations_brin;
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 3) IS NOT NULL AS admitted_after_drop;

@@ -1,7 +1,8 @@
-// Module entry: PG_MODULE_MAGIC, the usage_meter.* settings and the invalidation callbacks of the limits cache
-// and of the relation OID cache.
+// Module entry: PG_MODULE_MAGIC, the usage_meter.* settings and the invalidation callbacks of the per-backend
+// caches (limits, relation OIDs, the hold insert's index descriptions).
 
 #include "boundary.h"
+#include "index_infos.h"
 #include "limits_cache.h"
 #include "module.h"
 #include "relation_oids.h"
@@ -37,4 +38,5 @@ void _PG_init(void) {
     MarkGUCPrefixReserved("usage_meter");
     usage_meter::pg::limits_cache_init();
     usage_meter::pg::relation_oids_init();
+    usage_meter::pg::index_infos_init();
 }

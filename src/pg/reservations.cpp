@@ -21,6 +21,7 @@
 
 #include "applicable.h"
 #include "args.h"
+#include "index_infos.h"
 #include "spi.h"
 
 extern "C" {
@@ -199,7 +200,7 @@ int64 insert_hold(const Datum* args, const char* nulls) {
     ExecInitRangeTable(estate, list_make1(rte));
     ResultRelInfo* target = makeNode(ResultRelInfo);
     InitResultRelInfo(target, rel, 1, nullptr, 0);
-    ExecOpenIndices(target, false);
+    open_indices_cached(target);  // ExecOpenIndices, without rebuilding the index descriptions each call
     if (desc->constr != nullptr) ExecConstraints(target, slot, estate);
     table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
     ExecInsertIndexTuples(target, slot, estate, false, false, nullptr, NIL);  // unique check on the key too

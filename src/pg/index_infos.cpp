@@ -1,0 +1,130 @@
+#include "index_infos.h"
+
+extern "C" {
+#include "access/genam.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "executor/executor.h"
+#include "optimizer/optimizer.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+}
+
+namespace usage_meter::pg {
+
+namespace {
+
+// Plain data only (no constructors or destructors run at load or exit).
+struct Cache {
+    MemoryContext context;  // child of CacheMemoryContext, reset at each rebuild
+    bool valid;
+    uint64 generation;      // bumped by every invalidation, so a build an invalidation interrupted is not kept
+    Oid heap;
+    int count;
+    Oid* indexes;           // in the table's index list order
+    IndexInfo** infos;
+};
+Cache cache;
+
+void on_relcache_invalidation(Datum, Oid relid) {
+    if (!cache.valid) return;
+    bool ours = !OidIsValid(relid) || relid == cache.heap;
+    for (int i = 0; !ours && i < cache.count; ++i) ours = relid == cache.indexes[i];
+    if (ours) {
+        cache.valid = false;
+        ++cache.generation;
+    }
+}
+
+// Whether the cache holds rel's current index list, in order.
+bool matches(Relation rel, List* indexes) {
+    if (!cache.valid || cache.heap != RelationGetRelid(rel) || cache.count != list_length(indexes)) return false;
+    int i = 0;
+    ListCell* lc;
+    foreach (lc, indexes)
+        if (cache.indexes[i++] != lfirst_oid(lc)) return false;
+    return true;
+}
+
+// Builds the IndexInfos of the open indexes in target, with expression and predicate states prepared, in the
+// cache's context; keeps them only if all are btree or hash and no invalidation arrived meanwhile.
+void build(ResultRelInfo* target, List* indexes) {
+    if (cache.context == nullptr)
+        cache.context = AllocSetContextCreate(CacheMemoryContext, "usage_meter index infos", ALLOCSET_SMALL_SIZES);
+    cache.valid = false;
+    MemoryContextReset(cache.context);
+    const uint64 generation = cache.generation;
+    MemoryContext old = MemoryContextSwitchTo(cache.context);
+    const int count = target->ri_NumIndices;
+    Oid* oids = static_cast<Oid*>(palloc(sizeof(Oid) * (count > 0 ? count : 1)));
+    IndexInfo** infos = static_cast<IndexInfo**>(palloc(sizeof(IndexInfo*) * (count > 0 ? count : 1)));
+    bool cacheable = true;
+    for (int i = 0; i < count; ++i) {
+        Relation index = target->ri_IndexRelationDescs[i];
+        oids[i] = RelationGetRelid(index);
+        const Oid am = index->rd_rel->relam;
+        if (am != BTREE_AM_OID && am != HASH_AM_OID) cacheable = false;
+        IndexInfo* info = BuildIndexInfo(index);
+        if (info->ii_Predicate != NIL)
+            info->ii_PredicateState = ExecInitQual(reinterpret_cast<List*>(expression_planner(
+                                                       reinterpret_cast<Expr*>(info->ii_Predicate))),
+                                                   nullptr);
+        List* states = NIL;
+        ListCell* lc;
+        foreach (lc, info->ii_Expressions)
+            states = lappend(states, ExecInitExpr(expression_planner(static_cast<Expr*>(lfirst(lc))), nullptr));
+        info->ii_ExpressionsState = states;
+        infos[i] = info;
+    }
+    MemoryContextSwitchTo(old);
+    if (!cacheable || generation != cache.generation || count != list_length(indexes)) return;
+    cache.heap = RelationGetRelid(target->ri_RelationDesc);
+    cache.count = count;
+    cache.indexes = oids;
+    cache.infos = infos;
+    cache.valid = true;
+}
+
+}  // namespace
+
+void index_infos_init() { CacheRegisterRelcacheCallback(on_relcache_invalidation, static_cast<Datum>(0)); }
+
+void open_indices_cached(ResultRelInfo* target) {
+    Relation rel = target->ri_RelationDesc;
+    List* indexes = RelationGetIndexList(rel);
+    if (!matches(rel, indexes)) {
+        ExecOpenIndices(target, false);
+        build(target, indexes);
+        if (cache.valid)  // use the prepared copies from now on, this call included
+            for (int i = 0; i < target->ri_NumIndices; ++i) target->ri_IndexRelationInfo[i] = cache.infos[i];
+        list_free(indexes);
+        return;
+    }
+    list_free(indexes);
+    const int count = cache.count;
+    if (count == 0) {
+        target->ri_NumIndices = 0;
+        return;
+    }
+    RelationPtr descs = static_cast<RelationPtr>(palloc(sizeof(Relation) * count));
+    IndexInfo** infos = static_cast<IndexInfo**>(palloc(sizeof(IndexInfo*) * count));
+    // Locking an index accepts pending invalidations; one that concerns these indexes makes the kept
+    // IndexInfos suspect, so then they are dropped and the indexes opened afresh.
+    const uint64 generation = cache.generation;
+    for (int i = 0; i < count; ++i) {
+        descs[i] = index_open(cache.indexes[i], RowExclusiveLock);
+        infos[i] = cache.infos[i];
+    }
+    if (generation != cache.generation) {
+        for (int i = 0; i < count; ++i) index_close(descs[i], RowExclusiveLock);
+        open_indices_cached(target);
+        return;
+    }
+    target->ri_NumIndices = count;
+    target->ri_IndexRelationDescs = descs;
+    target->ri_IndexRelationInfo = infos;
+}
+
+}  // namespace usage_meter::pg
