@@ -2,7 +2,8 @@
 # Throughput benchmark of usage_meter against plain-SQL baselines, in a throwaway cluster:
 #   usage_record  vs a bare INSERT of the same ledger row into a trigger-less copy of the ledger table
 #   check_limit   vs a primary-key SELECT of one ledger row
-#   reserve + settle (a pair of transactions) vs usage_record
+#   reserve + settle (a pair of transactions) vs usage_record, and vs its floor: the same pair with the reserve
+#                 reduced to one durable INSERT (floor_pair), the most any design that commits a hold could reach
 # at a ~1k-row and a ~100k-row ledger, 16 clients on one hot tenant. Prints a table and writes it to
 # bench/results/latest.txt. Measures the extension as installed on this machine (it does not build it).
 #
@@ -137,7 +138,7 @@ median() {
 # follow one another, so a ratio within a round cancels most of what drifts between rounds).
 summarize_rounds() {
     local size=$1 w base pair r tps_list cpu_list ratios
-    for w in bare_insert usage_record reserve_settle; do
+    for w in bare_insert usage_record floor_pair reserve_settle; do
         tps_list=(); cpu_list=()
         for ((r = 1; r <= ROUNDS; r++)); do
             tps_list+=("${TPS[$size/$w@$r]:-}"); cpu_list+=("${OTHER_CPU[$size/$w@$r]:-0}")
@@ -146,15 +147,15 @@ summarize_rounds() {
         ROWS[$size/$w]="${ROWS[$size/$w@1]}"
         OTHER_CPU[$size/$w]="$(printf '%s\n' "${cpu_list[@]}" | sort -n | tail -1)"
     done
-    for pair in usage_record:bare_insert reserve_settle:usage_record; do
+    for pair in usage_record:bare_insert floor_pair:usage_record reserve_settle:usage_record reserve_settle:floor_pair; do
         w=${pair%%:*}; base=${pair##*:}
         ratios=()
         for ((r = 1; r <= ROUNDS; r++)); do
             ratios+=("$(awk -v a="${TPS[$size/$w@$r]:-}" -v b="${TPS[$size/$base@$r]:-}" \
                 'BEGIN { if (a == "" || b + 0 == 0) print "0"; else printf "%.4f", a / b }')")
         done
-        RATIO[$size/$w]="$(median "${ratios[@]}")"
-        ROUND_RATIOS[$size/$w]="$(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
+        RATIO[$size/$w/$base]="$(median "${ratios[@]}")"
+        ROUND_RATIOS[$size/$w/$base]="$(printf '%s\n' "${ratios[@]}" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
     done
 }
 
@@ -187,6 +188,8 @@ stage() {
         copy_ledger_to_bare
         ROUND=$round run_bench "$size" bare_insert -D price_id="$PRICE_ID" -D day="$(date -u +%F)"
         ROUND=$round run_bench "$size" usage_record
+        # The floor of the pair below: reserve reduced to one durable INSERT (bench/floor_pair.sql).
+        ROUND=$round run_bench "$size" floor_pair
         # A reserve/settle pair (two transactions: reserve, then usage_record with reservation_id) against the
         # same limits, as a ratio to the plain usage_record just measured.
         ROUND=$round run_bench "$size" reserve_settle
@@ -243,32 +246,37 @@ report() {
     say "            (CHECKPOINT before each run; reads run before writes at each size; the bare table is"
     say "             refilled with a copy of the ledger before each write pair, so both start at the same size;"
     say "             at 1k the counters are then primed by bench/prime_counters.sql, -c 16 -t 1, for check_limit_primed;"
-    say "             reserve_settle's TPS counts pairs: each is two transactions, reserve then the settling usage_record)"
-    say "rounds:     $ROUNDS of the write runs at each size (bare_insert, usage_record, reserve_settle in turn); write rows"
+    say "             reserve_settle's TPS counts pairs: each is two transactions, reserve then the settling usage_record;"
+    say "             floor_pair's likewise: a durable INSERT into bench.floor_holds, then a plain usage_record)"
+    say "rounds:     $ROUNDS of the write runs at each size (bare_insert, usage_record, floor_pair, reserve_settle in turn); write rows"
     say "            show the median TPS, the largest other-CPU share and the median of the rounds' ratios"
     say ""
     local fmt='%-5s %-18s %8s %10s  %-12s %10s %6s  %-7s %-6s %s\n'
     printf "$fmt" size workload ledger TPS baseline "base TPS" ratio bar result "other CPU % (run/base)"
     printf "$fmt" ----- ------------------ -------- ---------- ------------ ---------- ------ ------- ------ ----------------------
     local size r
-    row() {  # row SIZE WORKLOAD BASELINE
-        local r
-        if [ -n "${RATIO[$1/$2]:-}" ]; then r="$(awk -v x="${RATIO[$1/$2]}" 'BEGIN { printf "%.2f", x }')"
+    row() {  # row SIZE WORKLOAD BASELINE [BAR]: BAR defaults to 0.50; '-' for a row that only informs
+        local r bar=${4:-0.50}
+        if [ -n "${RATIO[$1/$2/$3]:-}" ]; then r="$(awk -v x="${RATIO[$1/$2/$3]}" 'BEGIN { printf "%.2f", x }')"
         else r="$(ratio "${TPS[$1/$2]:-}" "${TPS[$1/$3]:-}")"; fi
         printf "$fmt" "$1" "$2" "${ROWS[$1/$2]}" "$(tps "${TPS[$1/$2]:-}")" "$3" "$(tps "${TPS[$1/$3]:-}")" "$r" \
-            ">= 0.50" "$(verdict "$r" 0.5)" "${OTHER_CPU[$1/$2]:-?} / ${OTHER_CPU[$1/$3]:-?}"
+            "$([ "$bar" = - ] && echo - || echo ">= $bar")" "$([ "$bar" = - ] && echo - || verdict "$r" "$bar")" \
+            "${OTHER_CPU[$1/$2]:-?} / ${OTHER_CPU[$1/$3]:-?}"
     }
     for size in 1k 100k; do
         row "$size" usage_record bare_insert
         row "$size" check_limit pk_select
         [ "$size" = 1k ] && row 1k check_limit_primed pk_select
         row "$size" reserve_settle usage_record
+        row "$size" floor_pair usage_record -
+        row "$size" reserve_settle floor_pair -
     done
     if [ "$ROUNDS" -gt 1 ]; then
         say ""
         say "ratios of each round (round 1 first):"
         for size in 1k 100k; do
-            say "  $size: usage_record / bare_insert ${ROUND_RATIOS[$size/usage_record]}; reserve_settle / usage_record ${ROUND_RATIOS[$size/reserve_settle]}"
+            say "  $size: usage_record / bare_insert ${ROUND_RATIOS[$size/usage_record/bare_insert]}; reserve_settle / usage_record ${ROUND_RATIOS[$size/reserve_settle/usage_record]}"
+            say "  $size: floor_pair / usage_record ${ROUND_RATIOS[$size/floor_pair/usage_record]}; reserve_settle / floor_pair ${ROUND_RATIOS[$size/reserve_settle/floor_pair]}"
         done
     fi
     say ""

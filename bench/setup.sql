@@ -36,3 +36,17 @@ $$;
 SELECT bench.mirror_partitions();
 CREATE SEQUENCE bench.bare_event_id_seq;
 ALTER TABLE bench.bare_events ALTER COLUMN event_id SET DEFAULT pg_catalog.nextval('bench.bare_event_id_seq');
+
+-- The floor for any reserve/settle design that commits its hold in a transaction of its own: the same two
+-- transactions with the first reduced to the cheapest durable write of a hold's columns (bench.floor_holds:
+-- a bigserial key and nothing else, no limit checked), the second a plain usage_record. floor_pair / usage_record
+-- is the highest ratio reserve_settle could reach on this machine; reserve_settle / floor_pair, how close it gets.
+CREATE TABLE bench.floor_holds (
+    hold_id bigserial PRIMARY KEY,
+    tenant text NOT NULL,
+    user_id text,
+    estimated_cost numeric NOT NULL,
+    estimated_tokens bigint NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL DEFAULT now() + interval '10 minutes'
+);
