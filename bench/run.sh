@@ -7,7 +7,7 @@
 # at a ~1k-row and a ~100k-row ledger, 16 clients on one hot tenant. Prints a table and writes it to
 # bench/results/latest.txt. Measures the extension as installed on this machine (it does not build it).
 #
-#   bash bench/run.sh                     # 15 s per pgbench run, 13 runs, about 4 minutes on a quiet machine
+#   bash bench/run.sh                     # 15 s per pgbench run, 13 runs, plus the fills
 #   BENCH_SECONDS=60 bash bench/run.sh    # longer runs, steadier numbers
 #   BENCH_ROUNDS=3 bash bench/run.sh      # the write runs (bare insert, usage_record, reserve/settle) three times
 #                                         # in turn at each size; each write ratio is the median of its rounds'
