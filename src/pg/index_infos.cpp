@@ -20,6 +20,7 @@ namespace {
 struct Cache {
     MemoryContext context;  // child of CacheMemoryContext, reset at each rebuild
     bool valid;
+    bool building;          // build() is running
     uint64 generation;      // bumped by every invalidation, so a build an invalidation interrupted is not kept
     Oid heap;
     int count;
@@ -29,6 +30,10 @@ struct Cache {
 Cache cache;
 
 void on_relcache_invalidation(Datum, Oid relid) {
+    if (cache.building) {  // reading the catalogs while building can accept invalidations: any one voids the build
+        ++cache.generation;
+        return;
+    }
     if (!cache.valid) return;
     bool ours = !OidIsValid(relid) || relid == cache.heap;
     for (int i = 0; !ours && i < cache.count; ++i) ours = relid == cache.indexes[i];
@@ -56,6 +61,7 @@ void build(ResultRelInfo* target, List* indexes) {
     cache.valid = false;
     MemoryContextReset(cache.context);
     const uint64 generation = cache.generation;
+    cache.building = true;  // an ERROR before the end leaves it set until the next build; the cache is invalid meanwhile
     MemoryContext old = MemoryContextSwitchTo(cache.context);
     const int count = target->ri_NumIndices;
     Oid* oids = static_cast<Oid*>(palloc(sizeof(Oid) * (count > 0 ? count : 1)));
@@ -79,6 +85,7 @@ void build(ResultRelInfo* target, List* indexes) {
         infos[i] = info;
     }
     MemoryContextSwitchTo(old);
+    cache.building = false;
     if (!cacheable || generation != cache.generation || count != list_length(indexes)) return;
     cache.heap = RelationGetRelid(target->ri_RelationDesc);
     cache.count = count;
