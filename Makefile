@@ -18,7 +18,8 @@ ISOLATION += reprice_race
 
 # -- limits: reservations, hierarchy, soft limits, alerts
 REGRESS += reservations alerts
-ISOLATION += reservation_last_room reservation_settle_release reservation_expiry alert_once limits_cache
+ISOLATION += reservation_last_room reservation_settle_release reservation_expiry alert_once limits_cache \
+	hold_index_cache
 
 # -- provider payloads and record_response
 REGRESS += provider_payloads record_response
