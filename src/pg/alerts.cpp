@@ -153,7 +153,7 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
     // written: the statement's snapshot with the command counter advanced past that roll-up. The limits are
     // read under it too (and, being current, may be kept in the limits cache).
     CommandCounterIncrement();
-    PushCopiedSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+    PushCopiedSnapshot(statement_snapshot());
     UpdateActiveSnapshotCommandId();
     Snapshot snapshot = GetActiveSnapshot();
     ApplicableLimits a;

@@ -8,13 +8,12 @@
 #include "relation_oids.h"
 
 extern "C" {
-#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 }
 
 namespace usage_meter::pg {
@@ -206,12 +205,11 @@ void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, Timesta
     out->count = 0;
     out->zone = nullptr;
     if (!limits_cache_usable()) {
-        read_applicable_limits(tenant, user_id, user_null,
-                               ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(), out);
+        read_applicable_limits(tenant, user_id, user_null, statement_snapshot(), out);
     } else if (!limits_cache_get(tenant, user_id, user_null, out)) {
         // Read under the statement's snapshot, as without the cache; kept only if that snapshot sees all a
         // snapshot taken now would see (see limits_cache.h).
-        Snapshot active = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+        Snapshot active = statement_snapshot();
         read_applicable_limits(tenant, user_id, user_null, active, out);
         if (limits_cache_snapshot_is_current(active)) limits_cache_put(tenant, user_id, user_null, out);
     }

@@ -6,10 +6,8 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -23,9 +21,10 @@ Oid extension_relation(const char* name) {
     return relation;
 }
 
+Snapshot statement_snapshot() { return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(); }
+
 void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count) {
-    key_scan_open_with(scan, table, index, key_count,
-                       ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+    key_scan_open_with(scan, table, index, key_count, statement_snapshot());
 }
 
 void key_scan_open_with(KeyScan* scan, const char* table, const char* index, int key_count, Snapshot snapshot) {

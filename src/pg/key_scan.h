@@ -25,6 +25,9 @@ struct KeyScan {
 // The OID of usage_meter.<name> (a table, index or sequence); raises an ERROR when it does not exist.
 Oid extension_relation(const char* name);
 
+// The snapshot a statement reads under: the active one, or the transaction's when none is active.
+Snapshot statement_snapshot();
+
 void key_scan_open(KeyScan* scan, const char* table, const char* index, int key_count);
 // The same under a given snapshot (a fresh MVCC snapshot, or a dirty one that also sees uncommitted rows).
 void key_scan_open_with(KeyScan* scan, const char* table, const char* index, int key_count, Snapshot snapshot);

@@ -62,7 +62,7 @@ UM_FUNCTION(check_limit) {
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
     ApplicableLimits applicable;
     load_applicable_limits(tenant, user_id, user_null, now, &applicable);
-    Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+    Snapshot snapshot = statement_snapshot();
     read_used(&applicable, tenant, user_id, snapshot);
     read_held(&applicable, tenant, user_id, user_null, snapshot, GetCurrentTimestamp());
     const usage_meter::LimitState* limits = applicable.limits;

@@ -3,14 +3,13 @@
 // import_litellm_prices().
 
 #include "pricing.h"
-#include "relation_oids.h"
 
 #include "args.h"
+#include "relation_oids.h"
 #include "spi.h"
 
 extern "C" {
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "utils/lsyscache.h"
 #include "catalog/pg_type.h"
