@@ -147,22 +147,28 @@ bool tenant_has_alerts(Datum tenant) {
     return alert_limits;
 }
 
-void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event_day) {
-    const TimestampTz now = GetCurrentTransactionStartTimestamp();  // the periods check_limit measures
-    // Committed usage (as of this statement's snapshot) plus this transaction's, including the roll-up just
-    // written: the statement's snapshot with the command counter advanced past that roll-up. The limits are
-    // read under it too (and, being current, may be kept in the limits cache).
-    CommandCounterIncrement();
-    PushCopiedSnapshot(statement_snapshot());
-    UpdateActiveSnapshotCommandId();
-    Snapshot snapshot = GetActiveSnapshot();
-    ApplicableLimits a;
-    load_applicable_limits(tenant, user_id, user_null, now, &a);
-    if (a.count == 0) {
-        PopActiveSnapshot();
-        return;
-    }
-    // Only limits with alerts; with event_day, only those whose current period contains it.
+namespace {
+
+// An alert the event makes due: limit index into the ApplicableLimits, and the level.
+struct Due {
+    int limit;
+    unsigned level;
+};
+
+// The user column of the limit a[i] in the alerts table: NULL for a tenant-wide limit, '*' for a per-user one.
+Datum limit_user_of(const ApplicableLimits& a, int i, Datum user_id, bool* null) {
+    *null = a.scope[i] == kScopeTenant;
+    return a.scope[i] == kScopeEachUser ? CStringGetTextDatum("*") : user_id;
+}
+
+// Under `snapshot`: the limits of (tenant, user) with alerts (with event_day, only those whose current period
+// contains it) are left in a, with their used amounts; each (limit, level) reached that has no alert row yet
+// is put in due. Returns how many are due.
+int due_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event_day, Snapshot snapshot,
+               ApplicableLimits* out, Due* due) {
+    ApplicableLimits& a = *out;
+    load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &a);
+    if (a.count == 0) return 0;
     const DateADT day = pg_date_from_civil(a.day.start), month = pg_date_from_civil(a.month.start);
     DateADT event_month = 0;
     if (event_day != nullptr)
@@ -179,10 +185,7 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         ++kept;
     }
     a.count = kept;
-    if (a.count == 0) {
-        PopActiveSnapshot();
-        return;
-    }
+    if (a.count == 0) return 0;
     read_used(&a, tenant, user_id, snapshot);
     unsigned levels[kMaxApplicableLimits];
     bool any = false;
@@ -191,30 +194,17 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         core_or_raise([&] { levels[i] = alert_levels(l.used, l.max_value, l.hard); });
         any |= levels[i] != 0;
     }
-    if (!any) {
-        PopActiveSnapshot();
-        return;
-    }
+    if (!any) return 0;
 
     // Which of them have no alert yet: an index probe each, so a period past 80 % pays no INSERT per event.
-    struct Due {
-        int limit;
-        unsigned level;
-    };
-    Due due[kMaxApplicableLimits * 3];
     int due_count = 0;
-    const Datum star = CStringGetTextDatum("*");
-    auto limit_user_of = [&](int i, bool* null) {
-        *null = a.scope[i] == kScopeTenant;
-        return a.scope[i] == kScopeEachUser ? star : user_id;
-    };
     KeyScan scan;
     key_scan_open_with(&scan, "alerts", "alerts_once", 7, snapshot);
     for (int i = 0; i < a.count; ++i) {
         for (unsigned level : kAlertLevels) {
             if ((levels[i] & level) == 0) continue;
             bool limit_user_null;
-            Datum limit_user = limit_user_of(i, &limit_user_null);
+            Datum limit_user = limit_user_of(a, i, user_id, &limit_user_null);
             bool exists = alert_exists(
                 &scan, tenant, user_id, a.scope[i] == kScopeTenant || user_null, limit_user, limit_user_null,
                 CStringGetTextDatum(metric_name(a.limits[i].metric)),
@@ -225,6 +215,21 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         }
     }
     key_scan_close(&scan);
+    return due_count;
+}
+
+}  // namespace
+
+void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event_day) {
+    // Committed usage (as of this statement's snapshot) plus this transaction's, including the roll-up just
+    // written: the statement's snapshot with the command counter advanced past that roll-up. The limits are
+    // read under it too (and, being current, may be kept in the limits cache). An ERROR pops it with the rest.
+    CommandCounterIncrement();
+    PushCopiedSnapshot(statement_snapshot());
+    UpdateActiveSnapshotCommandId();
+    ApplicableLimits a;
+    Due due[kMaxApplicableLimits * 3];
+    const int due_count = due_alerts(tenant, user_id, user_null, event_day, GetActiveSnapshot(), &a, due);
     PopActiveSnapshot();
 
     // Insert each; the one transaction that inserts a row notifies. A concurrent writer inserting the same
@@ -236,7 +241,7 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         const int i = due[d].limit;
         const usage_meter::LimitState& l = a.limits[i];
         bool limit_user_null;
-        Datum limit_user = limit_user_of(i, &limit_user_null);
+        Datum limit_user = limit_user_of(a, i, user_id, &limit_user_null);
         const bool row_user_null = a.scope[i] == kScopeTenant || user_null;
         Datum args[10] = {tenant,
                           row_user_null ? static_cast<Datum>(0) : user_id,
