@@ -9,7 +9,7 @@
 #
 #   bash bench/run.sh                     # 15 s per pgbench run, 13 runs, plus the fills
 #   BENCH_SECONDS=60 bash bench/run.sh    # longer runs, steadier numbers
-#   BENCH_ROUNDS=3 bash bench/run.sh      # the write runs (bare insert, usage_record, reserve/settle) three times
+#   BENCH_ROUNDS=3 bash bench/run.sh      # the write runs (bare insert, usage_record, floor pair, reserve/settle) 3 times
 #                                         # in turn at each size; each write ratio is the median of its rounds'
 set -euo pipefail
 
