@@ -29,6 +29,10 @@ ISOLATION += record_response_race
 REGRESS += roles search_path_trap corrections rebuild hostile_input restore retention
 ISOLATION += rebuild_while_recording retention_race
 
+# -- where features meet: reversals under reprice, bounds, lock order on the ledger, zones (1.4)
+REGRESS += ledger_invariants
+ISOLATION += void_reprice_race partition_while_recording drop_while_recording
+
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 

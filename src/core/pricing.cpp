@@ -102,7 +102,34 @@ Decimal token_cost(const TokenUsage& usage, const TokenPrice& price) {
     return per_million.shifted_down(6);
 }
 
+namespace {
+PricedCost price_event_unchecked(const PricingInputs& in);
+}  // namespace
+
 PricedCost price_event(const PricingInputs& in) {
+    PricedCost out;
+    try {
+        out = price_event_unchecked(in);
+    } catch (const CoreError& e) {
+        if (e.kind() != ErrorKind::OutOfRange) throw;
+        throw CoreError(ErrorKind::InvalidParameter, "invalid usage: its cost is too large to compute",
+                        std::string("one event costs at most ") + kEventCostBounds.max + " USD");
+    }
+    if (out.priced && out.source == CostSource::PriceTable) {
+        try {
+            check_bounded("cost", out.cost, kEventCostBounds);
+        } catch (const CoreError&) {
+            throw CoreError(ErrorKind::InvalidParameter, "invalid usage: its cost " + out.cost.to_string() +
+                                " is beyond what one event may cost",
+                            std::string("one event costs at most ") + kEventCostBounds.max + " USD, with at most " +
+                                std::to_string(kEventCostBounds.max_scale) + " decimal places");
+        }
+    }
+    return out;
+}
+
+namespace {
+PricedCost price_event_unchecked(const PricingInputs& in) {
     PricedCost out;
     if (in.reported_cost) {
         out.priced = true;
@@ -131,6 +158,7 @@ PricedCost price_event(const PricingInputs& in) {
     out.cost = cost;
     return out;
 }
+}  // namespace
 
 Decimal billed_cost(const Decimal& cost, const Decimal& markup_pct) {
     if (markup_pct.is_zero()) return cost;

@@ -96,7 +96,9 @@ struct PricedCost {
 // quantity) has a price; an event with nothing to price costs exactly 0. Tokens are priced at the tier
 // select_tier picks (whole-request semantics), else at the base price. When the model has a price, its
 // per-request fee is added once, whatever the tokens (also for a request with none):
-// cost = token cost + per_request + quantity x unit price.
+// cost = token cost + per_request + quantity x unit price. A cost beyond one event's bounds (kEventCostBounds:
+// at most 10^9, 18 decimal places; a reported cost is checked where it is parsed) is refused with
+// ErrorKind::InvalidParameter, also when it is too large to compute at all.
 PricedCost price_event(const PricingInputs& in);
 
 // billed = cost x (1 + markup_pct / 100), exactly.

@@ -1,5 +1,6 @@
 #include "validate.h"
 
+#include <cstdio>
 #include <string>
 
 #include "error.h"
@@ -85,12 +86,77 @@ Decimal parse_amount(std::string_view argument, std::string_view text) {
     return value;
 }
 
+void check_bounded(std::string_view argument, const Decimal& value, const AmountBounds& bounds) {
+    const std::string hint = std::string(bounds.what) + " is at least 0 and at most " + bounds.max + ", with at most " +
+                             std::to_string(bounds.max_scale) + " decimal places";
+    if (value.is_negative() || value > Decimal::parse(bounds.max) || value.scale() > bounds.max_scale)
+        throw CoreError(ErrorKind::InvalidParameter, "invalid " + arg(argument) + ": " + value.to_string(), hint);
+}
+
+Decimal parse_bounded(std::string_view argument, std::string_view text, const AmountBounds& bounds) {
+    Decimal value;
+    try {
+        value = parse_amount(argument, text);
+    } catch (const CoreError& e) {
+        // Too many digits for the core at all: refused as out of bounds, like any other value beyond them.
+        if (e.kind() != ErrorKind::OutOfRange) throw;
+        throw CoreError(ErrorKind::InvalidParameter, "invalid " + arg(argument) + ": " + std::string(text),
+                        std::string(bounds.what) + " is at most " + bounds.max + ", with at most " +
+                            std::to_string(bounds.max_scale) + " decimal places");
+    }
+    check_bounded(argument, value, bounds);
+    return value;
+}
+
 Decimal parse_markup(std::string_view argument, std::string_view text) {
-    static constexpr const char* hint = "a markup is a finite percentage of at least -100";
-    Decimal value = parse_finite(argument, text, hint);
-    if (value < Decimal::from_int(-100))
+    static const std::string hint = std::string("a markup is a finite percentage from -100 to ") + kMaxMarkup +
+                                    ", with at most " + std::to_string(kMaxMarkupScale) + " decimal places";
+    Decimal value;
+    try {
+        value = parse_finite(argument, text, hint.c_str());
+    } catch (const CoreError& e) {
+        if (e.kind() != ErrorKind::OutOfRange) throw;
+        throw CoreError(ErrorKind::InvalidParameter, "invalid " + arg(argument) + ": " + std::string(text), hint);
+    }
+    if (value < Decimal::from_int(-100) || value > Decimal::parse(kMaxMarkup) || value.scale() > kMaxMarkupScale)
         throw CoreError(ErrorKind::InvalidParameter, "invalid " + arg(argument) + ": " + std::string(text), hint);
     return value;
+}
+
+Decimal limit_amount(std::string_view text) {
+    static const Decimal largest = Decimal::parse(kLimitBounds.max);
+    static const Decimal beyond = largest + Decimal::from_int(1);
+    static const Decimal finest = Decimal::parse("0.000000000000000001");  // 10^-18
+    const bool negative = !text.empty() && text[0] == '-';
+    std::string_view digits = negative ? text.substr(1) : text;
+    const size_t point = digits.find('.');
+    std::string_view whole = digits.substr(0, point);
+    std::string_view fraction = point == std::string_view::npos ? std::string_view() : digits.substr(point + 1);
+    while (whole.size() > 1 && whole[0] == '0') whole.remove_prefix(1);
+    if (whole.size() > 15) return negative ? -beyond : beyond;  // at least 10^15: beyond every limit
+    bool dropped = false;
+    if (fraction.size() > 18) {
+        for (char c : fraction.substr(18)) dropped = dropped || c != '0';
+        fraction = fraction.substr(0, 18);
+    }
+    std::string kept = (negative ? "-" : "") + std::string(whole.empty() ? "0" : whole);
+    if (!fraction.empty()) kept += "." + std::string(fraction);
+    Decimal value = Decimal::parse(kept);
+    if (dropped && !negative) value = value + finest;  // rounded up, toward refusing
+    if (value > largest) return beyond;
+    return value;
+}
+
+void check_utc_offset(std::string_view argument, std::string_view zone, int64_t offset_seconds) {
+    if (offset_seconds >= kMinUtcOffsetSeconds && offset_seconds <= kMaxUtcOffsetSeconds) return;
+    const int64_t magnitude = offset_seconds < 0 ? -offset_seconds : offset_seconds;
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "%c%02lld:%02lld", offset_seconds < 0 ? '-' : '+',
+                  static_cast<long long>(magnitude / 3600), static_cast<long long>(magnitude / 60 % 60));
+    throw CoreError(ErrorKind::InvalidParameter,
+                    "invalid " + arg(argument) + ": \"" + std::string(zone) + "\" is " + offset + " from UTC",
+                    "a time zone's offset from UTC must lie between -12:00 and +14:00, as every zone of the tz "
+                    "database does since 1900");
 }
 
 void check_occurred_at(std::string_view argument, bool is_null, bool is_infinite, int64_t at_us, int64_t now_us) {

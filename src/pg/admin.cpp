@@ -16,14 +16,16 @@ using namespace usage_meter::pg;
 
 namespace {
 
-// Amount argument i: NULL allowed only when optional; returns the canonical numeric datum.
-Datum amount_arg(FunctionCallInfo fcinfo, int i, const char* name, bool optional, bool* isnull) {
+// Amount argument i within its bounds (parse_price, parse_limit): NULL allowed only when optional; returns the
+// canonical numeric datum.
+Datum amount_arg(FunctionCallInfo fcinfo, int i, const char* name, bool optional, bool* isnull,
+                 Decimal (*parse)(std::string_view argument, std::string_view text)) {
     *isnull = PG_ARGISNULL(i);
     if (*isnull) {
         if (!optional) require_arg(fcinfo, i, name);
         return 0;
     }
-    return numeric_from_decimal(amount_from_numeric(PG_GETARG_DATUM(i), name));
+    return numeric_from_decimal(bounded_from_numeric(PG_GETARG_DATUM(i), name, parse));
 }
 
 void ensure_tenant(Datum tenant) {
@@ -61,7 +63,7 @@ UM_FUNCTION(set_tenant) {
     require_arg(fcinfo, 1, "time_zone");
     require_arg(fcinfo, 2, "markup_pct");
     char* zone_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-    pg_tz* zone = zone_or_raise(zone_name, "time_zone");
+    pg_tz* zone = tenant_zone_or_raise(zone_name, "time_zone");
     Datum canonical_zone = CStringGetTextDatum(pg_get_timezone_name(zone));
     Datum markup = numeric_from_decimal(markup_from_numeric(PG_GETARG_DATUM(2), "markup_pct"));
 
@@ -93,10 +95,10 @@ static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
     Datum args[9];
     bool nulls[9] = {false, false, false, false, false, false, false, true, false};
     args[0] = model;
-    args[1] = amount_arg(fcinfo, at[1], "input_per_mtok", false, &nulls[1]);
-    args[2] = amount_arg(fcinfo, at[2], "output_per_mtok", false, &nulls[2]);
-    args[3] = amount_arg(fcinfo, at[3], "cache_read_per_mtok", true, &nulls[3]);
-    args[4] = amount_arg(fcinfo, at[4], "cache_write_per_mtok", true, &nulls[4]);
+    args[1] = amount_arg(fcinfo, at[1], "input_per_mtok", false, &nulls[1], parse_price);
+    args[2] = amount_arg(fcinfo, at[2], "output_per_mtok", false, &nulls[2], parse_price);
+    args[3] = amount_arg(fcinfo, at[3], "cache_read_per_mtok", true, &nulls[3], parse_price);
+    args[4] = amount_arg(fcinfo, at[4], "cache_write_per_mtok", true, &nulls[4], parse_price);
     nulls[5] = PG_ARGISNULL(at[5]);
     args[5] = nulls[5] ? 0 : PG_GETARG_DATUM(at[5]);
     if (!nulls[5]) {
@@ -116,7 +118,7 @@ static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
             nulls[7] = false;
         }
     }
-    args[8] = at[8] >= 0 ? amount_arg(fcinfo, at[8], "per_request", false, &nulls[8])
+    args[8] = at[8] >= 0 ? amount_arg(fcinfo, at[8], "per_request", false, &nulls[8], parse_price)
                          : numeric_from_decimal(Decimal());
     char spi_nulls[10];
     for (int i = 0; i < nargs; ++i) spi_nulls[i] = nulls[i] ? 'n' : ' ';
@@ -186,7 +188,7 @@ UM_FUNCTION(set_unit_price) {
     Datum args[3];
     bool isnull;
     args[0] = name_arg(fcinfo, 0, "operation");
-    args[1] = amount_arg(fcinfo, 1, "per_unit", false, &isnull);
+    args[1] = amount_arg(fcinfo, 1, "per_unit", false, &isnull, parse_price);
     require_arg(fcinfo, 2, "effective_from");
     require_finite(PG_GETARG_TIMESTAMPTZ(2), "effective_from", true);
     args[2] = PG_GETARG_DATUM(2);
@@ -229,7 +231,7 @@ UM_FUNCTION(set_limit) {
     check_limit_user(fcinfo, 1);
     check_metric_period(fcinfo, 2, 3);
     bool isnull;
-    Datum max_value = amount_arg(fcinfo, 4, "max_value", false, &isnull);
+    Datum max_value = amount_arg(fcinfo, 4, "max_value", false, &isnull, parse_limit);
     require_arg(fcinfo, 5, "hard");
     const bool with_alert = PG_NARGS() > 6;
     const bool hard = PG_GETARG_BOOL(5);

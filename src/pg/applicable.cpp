@@ -25,8 +25,8 @@ Decimal metric_total(const CounterTotals& totals, Metric metric) {
     switch (metric) {
         case Metric::Requests: return Decimal::from_int(totals.requests);
         case Metric::Tokens: return Decimal::from_int(totals.tokens);
-        case Metric::Cost: return amount_from_numeric(totals.cost, "cost");
-        case Metric::BilledCost: return amount_from_numeric(totals.billed_cost, "billed_cost");
+        case Metric::Cost: return limit_amount_from_numeric(totals.cost);
+        case Metric::BilledCost: return limit_amount_from_numeric(totals.billed_cost);
     }
     return Decimal();
 }
@@ -113,7 +113,7 @@ void sum_holds(KeyScan* scan, bool hashed, Datum tenant, Datum user_id, bool ten
         out->tokens += DatumGetInt64(slot_getattr(scan->row, tokens, &isnull));
         cost_sum = DirectFunctionCall2(numeric_add, cost_sum, slot_getattr(scan->row, cost, &isnull));
     }
-    out->cost = amount_from_numeric(cost_sum, "held estimated_cost");
+    out->cost = limit_amount_from_numeric(cost_sum);
 }
 
 Decimal held_in(const HoldTotals& totals, Metric metric) {
@@ -174,7 +174,7 @@ void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapsho
             for (int i = 0; g == kScopeEachUser && i < count; ++i)
                 replaced |= scope[i] == kScopeNamedUser && limits[i].metric == l.metric && limits[i].period == l.period;
             if (replaced) continue;
-            l.max_value = amount_from_numeric(slot_getattr(scan.row, max_col, &isnull), "max_value");
+            l.max_value = limit_amount_from_numeric(slot_getattr(scan.row, max_col, &isnull));
             l.hard = DatumGetBool(slot_getattr(scan.row, hard_col, &isnull));
             out->alert[count] = alert_col > 0 && DatumGetBool(slot_getattr(scan.row, alert_col, &isnull)) && !isnull;
             scope[count] = g;

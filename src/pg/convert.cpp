@@ -26,6 +26,38 @@ Decimal amount_from_numeric(Datum numeric, const char* argument) {
     return out;
 }
 
+Decimal bounded_from_numeric(Datum numeric, const char* argument,
+                             Decimal (*parse)(std::string_view argument, std::string_view text)) {
+    const char* text = numeric_text(numeric);
+    Decimal out;
+    core_or_raise([&] { out = parse(argument, text); });
+    return out;
+}
+
+Decimal stored_decimal(Datum numeric, const char* argument) {
+    const char* text = numeric_text(numeric);
+    Decimal out;
+    core_or_raise([&] { out = Decimal::parse_named(text, argument); });
+    return out;
+}
+
+Decimal limit_amount_from_numeric(Datum numeric) {
+    const char* text = numeric_text(numeric);
+    Decimal out;
+    core_or_raise([&] { out = limit_amount(text); });
+    return out;
+}
+
+Decimal estimate_from_numeric(Datum numeric, const char* argument) {
+    const char* text = numeric_text(numeric);
+    Decimal out;
+    core_or_raise([&] {
+        parse_cost(argument, text);
+        out = limit_amount(text);
+    });
+    return out;
+}
+
 Decimal markup_from_numeric(Datum numeric, const char* argument) {
     const char* text = numeric_text(numeric);
     Decimal out;
@@ -51,6 +83,34 @@ pg_tz* zone_or_raise(const char* name, const char* argument) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("invalid %s: \"%s\" is not a known time zone", argument, name ? name : "NULL"),
                         errhint("use a name from the tz database, such as UTC or Europe/Berlin")));
+    return zone;
+}
+
+pg_tz* tenant_zone_or_raise(const char* name, const char* argument) {
+    pg_tz* zone = zone_or_raise(name, argument);
+    // Every offset in force from 1900 on: the one at the start, then the one after each transition (DST rules
+    // included) up to 2200.
+    constexpr pg_time_t kFrom = -2208988800;  // 1900-01-01 UTC
+    constexpr pg_time_t kUntil = 7258118400;  // 2200-01-01 UTC
+    pg_time_t t = kFrom;
+    struct pg_tm* tm = pg_localtime(&t, zone);
+    int64_t offsets[2] = {tm != nullptr ? static_cast<int64_t>(tm->tm_gmtoff) : 0, 0};
+    core_or_raise([&] { check_utc_offset(argument, name, offsets[0]); });
+    for (int transitions = 0; transitions < 4096 && t < kUntil; ++transitions) {
+        long int before_offset, after_offset;
+        int before_dst, after_dst;
+        pg_time_t boundary;
+        if (pg_next_dst_boundary(&t, &before_offset, &before_dst, &boundary, &after_offset, &after_dst, zone) != 1)
+            break;
+        offsets[0] = before_offset;
+        offsets[1] = after_offset;
+        core_or_raise([&] {
+            check_utc_offset(argument, name, offsets[0]);
+            check_utc_offset(argument, name, offsets[1]);
+        });
+        if (boundary <= t) break;
+        t = boundary;
+    }
     return zone;
 }
 

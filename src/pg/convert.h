@@ -22,7 +22,17 @@ char* text_cstring_or_null(Datum value, bool isnull);
 char* numeric_text(Datum numeric);
 // Validated non-negative finite amount from a numeric datum; raises a clear ERROR naming the argument.
 Decimal amount_from_numeric(Datum numeric, const char* argument);
+// An amount entering the ledger or the settings, within its bounds (validate.h), e.g. parse_price.
+Decimal bounded_from_numeric(Datum numeric, const char* argument,
+                             Decimal (*parse)(std::string_view argument, std::string_view text));
+// A markup argument, within the markup bounds.
 Decimal markup_from_numeric(Datum numeric, const char* argument);
+// A markup or any other value stored by an earlier check (a table's column): read exactly, not checked again.
+Decimal stored_decimal(Datum numeric, const char* argument);
+// An amount as a limit decision sees it (limit_amount: rounded up to 18 places, saturated above every limit).
+Decimal limit_amount_from_numeric(Datum numeric);
+// An estimated cost argument: within a cost's bounds, then as a limit decision sees it.
+Decimal estimate_from_numeric(Datum numeric, const char* argument);
 // Decimal -> numeric datum in the current memory context.
 Datum numeric_from_decimal(const Decimal& value);
 
@@ -38,5 +48,8 @@ private:
 
 // Looks a time zone up by name; raises ERROR 22023 naming the argument when it is unknown.
 pg_tz* zone_or_raise(const char* name, const char* argument);
+// A zone a tenant may have: known, and every UTC offset it uses from 1900 to 2200 within -12 h .. +14 h
+// (check_utc_offset). POSIX zone strings such as 'FOO-100' are known to PostgreSQL but refused here.
+pg_tz* tenant_zone_or_raise(const char* name, const char* argument);
 
 }  // namespace usage_meter::pg

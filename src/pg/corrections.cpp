@@ -43,7 +43,9 @@ Datum negate(Datum value, Oid type) {
     return value;
 }
 
-const char* const kOriginalSql = "SELECT * FROM usage_meter.events WHERE tenant = $1 AND event_id = $2";
+// FOR SHARE: a reprice holding the event (FOR UPDATE) is waited for, and the figures it committed are the ones
+// negated; a reprice that starts later waits for this reversal and then reprices it with its event.
+const char* const kOriginalSql = "SELECT * FROM usage_meter.events WHERE tenant = $1 AND event_id = $2 FOR SHARE";
 const char* const kReversedSql =
     "SELECT event_id FROM usage_meter.events WHERE tenant = $1 AND reverses_event_id = $2 LIMIT 1";
 
@@ -96,6 +98,14 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
     Datum args[2] = {values[tenant], values[reverses]};
     MemoryContext caller = CurrentMemoryContext;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    execute_plan(kept_plan(&original_plan, kOriginalSql, 2, types), args, "  ", false, 1);
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("invalid event_id: tenant \"%s\" has no event %lld", tenant_name,
+                               static_cast<long long>(reversed_id))));
+    HeapTuple original = SPI_tuptable->vals[0];
+    TupleDesc original_desc = SPI_tuptable->tupdesc;
+    // Checked after the event is locked: a reversal committed while this one waited is seen.
     execute_plan(kept_plan(&reversed_plan, kReversedSql, 2, types), args, "  ", false, 1);
     if (SPI_processed > 0) {
         bool isnull;
@@ -105,13 +115,6 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
                                static_cast<long long>(DatumGetInt64(result_value(0, 1, &isnull)))),
                         errhint("To change a correction, correct its replacement event.")));
     }
-    execute_plan(kept_plan(&original_plan, kOriginalSql, 2, types), args, "  ", false, 1);
-    if (SPI_processed == 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("invalid event_id: tenant \"%s\" has no event %lld", tenant_name,
-                               static_cast<long long>(reversed_id))));
-    HeapTuple original = SPI_tuptable->vals[0];
-    TupleDesc original_desc = SPI_tuptable->tupdesc;
     {
         bool isnull;
         SPI_getbinval(original, original_desc, SPI_fnumber(original_desc, "reverses_event_id"), &isnull);

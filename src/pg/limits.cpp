@@ -46,7 +46,7 @@ UM_FUNCTION(check_limit) {
     Datum user_id = user_null ? 0 : PG_GETARG_DATUM(1);
     TextView user = text_view(user_id, user_null);
     Estimate estimate;
-    if (!PG_ARGISNULL(2)) estimate.cost = amount_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
+    if (!PG_ARGISNULL(2)) estimate.cost = estimate_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
     estimate.tokens = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
     core_or_raise([&] {
         check_user_id("user_id", user.data, user.length);
@@ -108,6 +108,19 @@ UM_FUNCTION(period_bounds) {
         bounds[0] = period_bounds(Period::Day, at_s, rules);
         bounds[1] = period_bounds(Period::Month, at_s, rules);
     });
+    // The day and month containing `at` must themselves be representable and contain it: near either end of
+    // PostgreSQL's timestamp range they are not (and past about the year 264000 the core's clock, microseconds
+    // since 1970, saturates).
+    const int64_t at_pg_s = at / USECS_PER_SEC - (at % USECS_PER_SEC < 0 ? 1 : 0);
+    for (const PeriodBounds& b : bounds) {
+        const int64_t first = b.starts_at - kPgEpochDays * 86400, last = b.resets_at - kPgEpochDays * 86400;
+        if (first < MIN_TIMESTAMP / USECS_PER_SEC || last >= END_TIMESTAMP / USECS_PER_SEC ||
+            !IS_VALID_DATE(pg_date_from_civil(b.start)) || at_pg_s < first || at_pg_s >= last)
+            ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                            errmsg("invalid at: %s is outside the range of instants whose %s can be represented",
+                                   timestamptz_to_str(at), &b == &bounds[0] ? "day" : "month"),
+                            errhint("Days and months are bucketed from 4713 BC to about the year 264000.")));
+    }
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (int i = 0; i < 2; ++i) {

@@ -161,10 +161,10 @@ size_t tiers_from_jsonb(Jsonb* tiers, PriceTier* out, const char* argument) {
         core_or_raise([&] {
             tier = PriceTier();
             tier.above_input_tokens = parse_threshold(names[0], texts[0]);
-            tier.price.input_per_mtok = parse_amount(names[1], texts[1]);
-            tier.price.output_per_mtok = parse_amount(names[2], texts[2]);
-            if (texts[3]) tier.price.cache_read_per_mtok = parse_amount(names[3], texts[3]);
-            if (texts[4]) tier.price.cache_write_per_mtok = parse_amount(names[4], texts[4]);
+            tier.price.input_per_mtok = parse_price(names[1], texts[1]);
+            tier.price.output_per_mtok = parse_price(names[2], texts[2]);
+            if (texts[3]) tier.price.cache_read_per_mtok = parse_price(names[3], texts[3]);
+            if (texts[4]) tier.price.cache_write_per_mtok = parse_price(names[4], texts[4]);
         });
         ++count;
     }
@@ -229,11 +229,15 @@ UM_FUNCTION(prices_guard) {
         check_optional_name("provider", p.data, p.length);
     });
 
-    // The per-request fee: a clear error naming it and its value before the CHECK constraint's.
-    int fee_attnum = SPI_fnumber(desc, "per_request");
-    if (fee_attnum > 0) {
-        Datum fee = heap_getattr(tuple, fee_attnum, desc, &isnull);
-        if (!isnull) (void)amount_from_numeric(fee, "per_request");
+    // Every price this row sets, within a price's bounds (whichever way it arrives: set_price, the import, an
+    // INSERT), with a clear error naming the column and its value before any CHECK constraint's.
+    static const char* const price_columns[] = {"input_per_mtok", "output_per_mtok", "cache_read_per_mtok",
+                                                "cache_write_per_mtok", "per_request"};
+    for (const char* column : price_columns) {
+        int attnum = SPI_fnumber(desc, column);
+        if (attnum <= 0) continue;  // per_request: from 1.1
+        Datum price = heap_getattr(tuple, attnum, desc, &isnull);
+        if (!isnull) (void)bounded_from_numeric(price, column, parse_price);
     }
 
     int tiers_attnum = SPI_fnumber(desc, "tiers");
@@ -247,9 +251,12 @@ UM_FUNCTION(prices_guard) {
         tuple = heap_modify_tuple_by_cols(tuple, desc, 1, columns, values, nulls);
     }
 
-    // One writer per model and provider at a time, and the check reads the latest committed prices.
-    int64 lock_key = DatumGetInt64(DirectFunctionCall2Coll(hashtextextended, C_COLLATION_OID, model, Int64GetDatum(0))) ^
-                     (provider_null ? 0 : DatumGetInt64(DirectFunctionCall2Coll(hashtextextended, C_COLLATION_OID, provider, Int64GetDatum(1))));
+    // One writer of prices at a time, and the check reads the latest committed prices. One lock for every
+    // model: a transaction that writes many prices (an import of the whole map) holds one lock, not one per
+    // key (which ran out of shared memory at ~10,000 keys). Price writes are rare; readers never wait.
+    static const char kPriceWriterLock[] = "usage_meter.prices";
+    int64 lock_key = DatumGetInt64(DirectFunctionCall2Coll(hashtextextended, C_COLLATION_OID,
+                                                           CStringGetTextDatum(kPriceWriterLock), Int64GetDatum(0)));
     DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(lock_key));
     PushActiveSnapshot(GetLatestSnapshot());
     KeyScan scan;

@@ -105,7 +105,7 @@ void read_past_markup(Datum tenant, TimestampTz at, EventContext* ctx) {
     key_scan_rescan(&scan, keys, 2);
     if (key_scan_previous(&scan)) {
         bool isnull;
-        ctx->markup_pct = markup_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
+        ctx->markup_pct = stored_decimal(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
                                               "markup_pct");
     }
     key_scan_close(&scan);
@@ -124,7 +124,7 @@ bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
         bool isnull;
         Datum zone = slot_getattr(scan.row, key_scan_column(&scan, "time_zone"), &isnull);
         ctx->zone = zone_or_raise(TextDatumGetCString(zone), "time_zone");
-        ctx->markup_pct = markup_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
+        ctx->markup_pct = stored_decimal(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
                                               "markup_pct");
         // alert_limits (1.1): whether the roll-up has alerts to look for; absent at 1.0, where there are none.
         const int alert_limits = SPI_fnumber(RelationGetDescr(scan.heap), "alert_limits");
@@ -224,22 +224,27 @@ void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurr
 // Rows of a month without a partition go to the default partition; those before the retention boundary
 // (usage_meter.retention.kept_from) are refused: their month was dropped, with the idempotency keys that would
 // have recognised a retry. Rows routed to a monthly partition are after the boundary by construction.
-void check_retention(Relation partition, TimestampTz occurred_at) {
-    if (!partition->rd_rel->relispartition || std::strcmp(RelationGetRelationName(partition), "events_default") != 0)
-        return;
+// The retention boundary, false when nothing was ever dropped. The latest committed one, not the statement's
+// snapshot: an insert that waited for drop_events_before's lock was routed after the drop, so it must also see
+// the boundary that drop committed.
+bool retention_boundary(TimestampTz* kept_from) {
     KeyScan scan;
-    // The latest committed boundary, not the statement's snapshot: an insert that waited for drop_events_before's
-    // lock was routed after the drop, so it must also see the boundary that drop committed.
     key_scan_open_with(&scan, "retention", "retention_pkey", 0, GetLatestSnapshot());
     key_scan_rescan(&scan, nullptr, 0);
     bool found = key_scan_next(&scan);
-    TimestampTz kept_from = 0;
     if (found) {
         bool isnull;
-        kept_from = DatumGetTimestampTz(slot_getattr(scan.row, key_scan_column(&scan, "kept_from"), &isnull));
+        *kept_from = DatumGetTimestampTz(slot_getattr(scan.row, key_scan_column(&scan, "kept_from"), &isnull));
     }
     key_scan_close(&scan);
-    if (found && occurred_at < kept_from)
+    return found;
+}
+
+void check_retention(Relation partition, TimestampTz occurred_at) {
+    if (!partition->rd_rel->relispartition || std::strcmp(RelationGetRelationName(partition), "events_default") != 0)
+        return;
+    TimestampTz kept_from = 0;
+    if (retention_boundary(&kept_from) && occurred_at < kept_from)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("invalid occurred_at: %s is before the retention boundary %s",
                                pstrdup(timestamptz_to_str(occurred_at)), pstrdup(timestamptz_to_str(kept_from))),
@@ -341,8 +346,8 @@ UM_FUNCTION(events_prepare) {
         if (!is_null(kLatencyMs)) check_latency("latency_ms", DatumGetInt32(value(kLatencyMs)));
         check_occurred_at("occurred_at", occurred_null, !occurred_null && TIMESTAMP_NOT_FINITE(occurred_at),
                           unix_us_from_pg(occurred_at), unix_us_from_pg(now));
-        if (quantity_text) quantity = parse_amount("quantity", quantity_text);
-        if (cost_text) reported_cost = parse_amount("cost", cost_text);
+        if (quantity_text) quantity = parse_quantity("quantity", quantity_text);
+        if (cost_text) reported_cost = parse_cost("cost", cost_text);
         usage.input = tokens[0];
         usage.output = tokens[1];
         usage.cache_read = tokens[2];
@@ -411,48 +416,6 @@ UM_FUNCTION(events_prepare) {
 
 namespace usage_meter::pg {
 namespace {
-
-// One statement rolls up a whole batch of ledger rows (an INSERT, a COPY, or an array passed to roll_up):
-// events are grouped first, then added to this backend's slot of each daily summary and live counter. Rows
-// are written in key order so concurrent bulk loads that share a slot lock rows in the same order.
-// %2$s is the batch: the trigger's transition table, or the unnested array argument of roll_up(); %1$s is
-// what one row counts as a request: 1, or -1 for a reversal (event_sign_sql); %3$s selects the rows to roll
-// up (the trigger's: those prepared by this statement, not restored ones).
-const char* const kRollupTemplate =
-    "WITH batch AS MATERIALIZED ("
-    "  SELECT tenant, user_id, day, operation, provider, model,"
-    "         sum(%1$s)::bigint AS requests, COALESCE(sum(%1$s) FILTER (WHERE NOT success), 0)::bigint AS errors,"
-    "         COALESCE(sum(%1$s) FILTER (WHERE NOT priced), 0)::bigint AS unpriced,"
-    "         sum(input_tokens)::bigint AS input_tokens, sum(output_tokens)::bigint AS output_tokens,"
-    "         sum(cache_read_tokens)::bigint AS cache_read_tokens,"
-    "         sum(cache_write_tokens)::bigint AS cache_write_tokens,"
-    "         sum(reasoning_tokens)::bigint AS reasoning_tokens,"
-    "         COALESCE(sum(quantity), 0) AS quantity, COALESCE(sum(cost), 0) AS cost,"
-    "         COALESCE(sum(billed_cost), 0) AS billed_cost, COALESCE(sum(latency_ms), 0)::bigint AS latency_ms_total"
-    "    FROM %2$s %3$s"
-    "   GROUP BY tenant, user_id, day, operation, provider, model),"
-    " daily AS ("
-    "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
-    "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
-    "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
-    "  SELECT tenant, user_id, day, operation, provider, model, $1, requests, errors, unpriced, input_tokens,"
-    "         output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, billed_cost,"
-    "         latency_ms_total"
-    "    FROM batch ORDER BY tenant, day, user_id, operation, provider, model"
-    UM_DAILY_ROLLUP_ADD ")"
-    " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
-    "        billed_cost)"
-    " SELECT b.tenant, s.user_id, s.period, s.period_start, $1, sum(b.requests),"
-    "        sum(b.input_tokens + b.output_tokens + b.cache_read_tokens + b.cache_write_tokens), sum(b.cost),"
-    "        sum(b.billed_cost)"
-    "   FROM batch AS b"
-    "  CROSS JOIN LATERAL (VALUES (b.user_id, 'day', b.day, false), (NULL, 'day', b.day, true),"
-    "        (b.user_id, 'month', b.day - (EXTRACT(day FROM b.day)::int - 1), false),"
-    "        (NULL, 'month', b.day - (EXTRACT(day FROM b.day)::int - 1), true)) AS s(user_id, period, period_start, total)"
-    "  WHERE s.total OR b.user_id IS NOT NULL"
-    "  GROUP BY b.tenant, s.user_id, s.period, s.period_start"
-    "  ORDER BY b.tenant, s.user_id NULLS FIRST, s.period, s.period_start"
-    UM_COUNTERS_ADD;
 
 // The roll-up of a statement that wrote one event, by far the most common case (one usage_record call): the
 // same additions as kRollupTemplate, with the row's values bound as parameters, so none of the grouping
@@ -659,11 +622,47 @@ const char* const kClaimSql =
     " VALUES ($1, $2, pg_catalog.nextval('usage_meter.event_id_seq'), $3)"
     " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING k.event_id";
 
+// The event holding a key. The key row outlives an event whose month drop_events_before dropped (a
+// tombstone, so that a late retry is refused rather than counted again): then only the key's columns come back.
 const char* const kDuplicateSql =
-    "SELECT e.event_id, e.cost, e.billed_cost, e.priced"
+    "SELECT e.event_id, e.cost, e.billed_cost, e.priced, k.event_id, k.occurred_at"
     "  FROM usage_meter.idempotency_keys AS k"
-    "  JOIN usage_meter.events AS e ON e.tenant = k.tenant AND e.event_id = k.event_id AND e.occurred_at = k.occurred_at"
+    "  LEFT JOIN usage_meter.events AS e"
+    "         ON e.tenant = k.tenant AND e.event_id = k.event_id AND e.occurred_at = k.occurred_at"
     " WHERE k.tenant = $1 AND k.idempotency_key = $2";
+
+// How many times a READ COMMITTED duplicate lookup is repeated when the key's event is not visible yet. It
+// happens when the lookup took its snapshot, then waited for create_partitions (which moves the event from the
+// default partition into its month's) and ran against the new partition: a new snapshot sees the move.
+constexpr int kDuplicateLookups = 3;
+
+// Finds the event holding the tenant's key; refuses a tombstone (the event's raw row was dropped) with 22023.
+// Returns false when the holder is not visible to any snapshot tried (only possible when the snapshot is the
+// transaction's, under REPEATABLE READ or SERIALIZABLE).
+bool find_duplicate(SPIPlanPtr plan, Datum tenant, Datum key) {
+    Datum args[2] = {tenant, key};
+    const int lookups = IsolationUsesXactSnapshot() ? 1 : kDuplicateLookups;
+    for (int i = 0; i < lookups; ++i) {
+        execute_plan(plan, args, "  ", false, 1);  // not read-only: each execution takes a new snapshot
+        if (SPI_processed == 0) continue;  // the holder is not visible: it committed after our snapshot
+        bool event_null, isnull;
+        result_value(0, 1, &event_null);
+        if (!event_null) return true;
+        TimestampTz at = DatumGetTimestampTz(result_value(0, 6, &isnull));
+        TimestampTz kept_from;
+        if (retention_boundary(&kept_from) && at < kept_from)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("idempotency_key \"%s\" was recorded by tenant \"%s\" as event %lld at %s, whose "
+                                   "raw events were dropped",
+                                   TextDatumGetCString(key), TextDatumGetCString(tenant),
+                                   static_cast<long long>(DatumGetInt64(result_value(0, 5, &isnull))),
+                                   pstrdup(timestamptz_to_str(at))),
+                            errdetail("drop_events_before dropped the raw events before %s; the key is kept so that "
+                                      "a late retry is refused rather than counted again.",
+                                      pstrdup(timestamptz_to_str(kept_from)))));
+    }
+    return false;
+}
 
 }  // namespace
 }  // namespace usage_meter::pg
@@ -705,7 +704,7 @@ UM_FUNCTION(usage_record) {
 
     MemoryContext caller = CurrentMemoryContext;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    bool duplicate = false;
+    bool duplicate = false, found = true;
     static const Oid dup_types[2] = {TEXTOID, TEXTOID};
     Datum dup_args[2] = {args[0], args[13]};
     if (!partitioned) {
@@ -714,6 +713,7 @@ UM_FUNCTION(usage_record) {
             // The key was recorded before (or by a transaction that committed while we waited): return that event.
             execute_plan(kept_plan(&duplicate_plan_10, kDuplicateSql10, 2, dup_types), dup_args, "  ", false, 1);
             duplicate = true;
+            found = SPI_processed > 0;
         }
     } else if (!keyed || PG_ARGISNULL(12) || PG_ARGISNULL(0)) {
         execute_plan(kept_plan(&record_plan, kRecordSql, 18, types), args, nulls, false, 0);
@@ -728,11 +728,11 @@ UM_FUNCTION(usage_record) {
             nulls[19] = '\0';
             execute_plan(kept_plan(&record_claimed_plan, kRecordClaimedSql, 19, types), args, nulls, false, 0);
         } else {
-            execute_plan(kept_plan(&duplicate_plan, kDuplicateSql, 2, dup_types), dup_args, "  ", false, 1);
             duplicate = true;
+            found = find_duplicate(kept_plan(&duplicate_plan, kDuplicateSql, 2, dup_types), args[0], args[13]);
         }
     }
-    if (duplicate && SPI_processed == 0)
+    if (duplicate && !found)
         ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                         errmsg("idempotency_key \"%s\" is held by a transaction this snapshot cannot see",
                                TextDatumGetCString(args[13])),

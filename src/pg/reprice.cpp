@@ -1,7 +1,17 @@
 // reprice(): prices events again with the prices now in the table and corrects the daily summaries and live
 // counters by the difference, in the same transaction. The ledger stays append-only for everyone else: the
-// guard lets an UPDATE through only while reprice's own statement (which sets the pricing columns and nothing
-// else) runs.
+// guard lets an UPDATE through only while reprice's own statements (which set the pricing columns and nothing
+// else) run.
+//
+// A reversal is the exact negation of its event, always: reprice never prices one on its own. It selects
+// original events only, and when it reprices one that was voided it writes the negated figures into the
+// reversal too (the two changes cancel in every summary, so nothing is added there). A void waits for a
+// reprice holding its event (void_event reads the event FOR SHARE) and copies the figures reprice committed;
+// a reprice that waited for a void finds the committed reversal with its next statement's snapshot. That
+// needs a new snapshot per statement, so reprice runs in READ COMMITTED only (like rebuild).
+//
+// The corrections are gathered first and applied at the end in one roll-up statement, in the global key order
+// every writer uses (summary_sql.h): reprice never holds a summary row while it waits for another.
 
 #include "args.h"
 #include "module.h"
@@ -10,10 +20,13 @@
 #include "spi.h"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 }
 
@@ -29,7 +42,7 @@ const char* const kSelectSql =
     "  FROM usage_meter.events"
     " WHERE ($1::text IS NULL OR tenant = $1) AND ($2::timestamptz IS NULL OR occurred_at >= $2)"
     "   AND ($3::timestamptz IS NULL OR occurred_at < $3) AND cost_source IS DISTINCT FROM 'reported'"
-    "   AND (NOT $4 OR NOT priced)"
+    "   AND (NOT $4 OR NOT priced) AND reverses_event_id IS NULL"
     " ORDER BY tenant, event_id FOR UPDATE";
 
 const char* const kUpdateSql =
@@ -37,22 +50,63 @@ const char* const kUpdateSql =
     "       unit_price_id = $8"
     " WHERE tenant = $1 AND event_id = $2 AND occurred_at = $9";  // occurred_at: the event's partition only
 
-// The difference, added to this backend's slot rows: nothing but unpriced, cost and billed_cost changes (every
-// other column of the change is 0).
-const char* const kCorrectSql =
-    "WITH daily AS ("
-    "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
-    "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
-    "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, 0, 0, 0, 0, 0, 0, $9, $10, 0)"
-    UM_DAILY_ROLLUP_ADD ")"
-    " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
-    "        billed_cost)"
-    " SELECT $1, v.user_id, v.period, v.period_start, $7, 0, 0, $9, $10"
-    "   FROM (VALUES (NULL::text, 'day', $3::date, true), (NULL, 'month', $11::date, true),"
-    "                ($2, 'day', $3, false), ($2, 'month', $11, false)) AS v(user_id, period, period_start, total)"
-    "  WHERE v.total OR $2 IS NOT NULL"
-    UM_COUNTERS_ADD;
+// The reversal of a repriced event takes the event's new figures, negated.
+const char* const kUpdateReversalSql =
+    "UPDATE usage_meter.events SET cost = pg_catalog.numeric_uminus($3), billed_cost = pg_catalog.numeric_uminus($4),"
+    "       priced = $5, cost_source = $6, price_id = $7, unit_price_id = $8"
+    " WHERE tenant = $1 AND reverses_event_id = $2 AND occurred_at = $9";
+
+// The corrections as ledger-like rows for the roll-up: per changed event its old figures negated (sign -1)
+// and its new ones (sign +1). Requests, errors and tokens cancel; unpriced, cost and billed cost add up to the
+// difference.
+const char* const kCorrectionRows =
+    "(SELECT u.tenant, u.user_id, u.day, u.operation, u.provider, u.model, u.sign, true AS success, u.priced,"
+    "        0::bigint AS input_tokens, 0::bigint AS output_tokens, 0::bigint AS cache_read_tokens,"
+    "        0::bigint AS cache_write_tokens, 0::bigint AS reasoning_tokens, NULL::numeric AS quantity, u.cost,"
+    "        u.billed_cost, NULL::integer AS latency_ms"
+    "   FROM ROWS FROM (pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::date[]),"
+    "                   pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::text[]),"
+    "                   pg_catalog.unnest($8::int4[]), pg_catalog.unnest($9::bool[]), pg_catalog.unnest($10::numeric[]),"
+    "                   pg_catalog.unnest($11::numeric[]))"
+    "        AS u(tenant, user_id, day, operation, provider, model, sign, priced, cost, billed_cost)) AS new_events";
+
+// The correction rows gathered so far, one array per column of kCorrectionRows.
+struct Corrections {
+    static constexpr int kColumns = 10;
+    ArrayBuildState* columns[kColumns];
+    int64 rows;
+};
+
+void corrections_init(Corrections* c) {
+    static const Oid types[Corrections::kColumns] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID,
+                                                     INT4OID, BOOLOID, NUMERICOID, NUMERICOID};
+    for (int i = 0; i < Corrections::kColumns; ++i)
+        c->columns[i] = initArrayResult(types[i], CurrentMemoryContext, false);
+    c->rows = 0;
+}
+
+void corrections_add(Corrections* c, const Datum* values, const bool* nulls) {
+    for (int i = 0; i < Corrections::kColumns; ++i)
+        accumArrayResult(c->columns[i], values[i], nulls[i], c->columns[i]->element_type, CurrentMemoryContext);
+    ++c->rows;
+}
+
+// Adds every gathered correction to this backend's slot rows, in the roll-up's key order.
+void corrections_apply(Corrections* c, int16 slot) {
+    if (c->rows == 0) return;
+    static SPIPlanPtr plan = nullptr;
+    static Oid types[1 + Corrections::kColumns];
+    if (plan == nullptr) {
+        types[0] = INT2OID;
+        for (int i = 0; i < Corrections::kColumns; ++i) types[1 + i] = get_array_type(c->columns[i]->element_type);
+        kept_plan(&plan, psprintf(kRollupTemplate, "sign", kCorrectionRows, ""), 1 + Corrections::kColumns, types);
+    }
+    Datum args[1 + Corrections::kColumns];
+    args[0] = Int16GetDatum(slot);
+    for (int i = 0; i < Corrections::kColumns; ++i)
+        args[1 + i] = makeArrayResult(c->columns[i], CurrentMemoryContext);
+    execute_plan(plan, args, "           ", false, 0);
+}
 
 Decimal amount_or_zero(HeapTuple row, TupleDesc desc, int col, const char* name) {
     bool isnull;
@@ -60,7 +114,8 @@ Decimal amount_or_zero(HeapTuple row, TupleDesc desc, int col, const char* name)
     return isnull ? Decimal() : amount_from_numeric(d, name);
 }
 
-void update_event(SPIPlanPtr plan, Datum* args, const char* nulls) {
+// Runs one of reprice's own UPDATEs of the ledger; returns the number of rows it changed.
+uint64 update_events(SPIPlanPtr plan, Datum* args, const char* nulls) {
     allow_reprice_update(true);
     PG_TRY();
     {
@@ -71,18 +126,17 @@ void update_event(SPIPlanPtr plan, Datum* args, const char* nulls) {
         allow_reprice_update(false);
     }
     PG_END_TRY();
+    return SPI_processed;
 }
 
 }  // namespace
 
 // reprice(tenant, since, until, only_unpriced) -> (events_changed, cost_difference, billed_cost_difference)
 UM_FUNCTION(reprice) {
-    static SPIPlanPtr select_plan = nullptr, update_plan = nullptr, correct_plan = nullptr;
+    static SPIPlanPtr select_plan = nullptr, update_plan = nullptr, update_reversal_plan = nullptr;
     static const Oid select_types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID};
     static const Oid update_types[9] = {TEXTOID, INT8OID, NUMERICOID, NUMERICOID, BOOLOID, TEXTOID, INT8OID, INT8OID,
                                         TIMESTAMPTZOID};
-    static const Oid correct_types[11] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID,
-                                          NUMERICOID, NUMERICOID, DATEOID};
     Datum select_args[4];
     char select_nulls[5] = "    ";
     if (!PG_ARGISNULL(0)) {
@@ -99,6 +153,11 @@ UM_FUNCTION(reprice) {
     }
     require_arg(fcinfo, 3, "only_unpriced");
     select_args[3] = PG_GETARG_DATUM(3);
+    if (IsolationUsesXactSnapshot())
+        ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+                        errmsg("reprice must run in a READ COMMITTED transaction"),
+                        errhint("In REPEATABLE READ or SERIALIZABLE it could miss a reversal committed after its "
+                                "snapshot and leave a voided event billed.")));
     TupleDesc result_desc;
     if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "must return a record");
     result_desc = BlessTupleDesc(result_desc);
@@ -111,6 +170,8 @@ UM_FUNCTION(reprice) {
     const int16 slot = static_cast<int16>(counter_slot());
     int64 changed = 0;
     Decimal total_cost, total_billed;
+    Corrections corrections;
+    corrections_init(&corrections);
     KeyScan prices;
     price_scan_open(&prices);
     FoundPrice found;
@@ -135,7 +196,7 @@ UM_FUNCTION(reprice) {
         Datum quantity_datum = SPI_getbinval(row, desc, 13, &quantity_null);
         Decimal quantity = quantity_null ? Decimal() : amount_from_numeric(quantity_datum, "quantity");
         Datum markup_datum = SPI_getbinval(row, desc, 14, &isnull);
-        Decimal markup = isnull ? Decimal() : markup_from_numeric(markup_datum, "markup_pct");
+        Decimal markup = isnull ? Decimal() : stored_decimal(markup_datum, "markup_pct");
         Decimal old_cost = amount_or_zero(row, desc, 15, "cost");
         Decimal old_billed = amount_or_zero(row, desc, 16, "billed_cost");
         bool old_priced = DatumGetBool(SPI_getbinval(row, desc, 17, &isnull));
@@ -182,28 +243,32 @@ UM_FUNCTION(reprice) {
         if (!priced.priced) update_nulls[2] = update_nulls[3] = update_nulls[5] = 'n';
         if (!token_priced) update_nulls[6] = 'n';
         if (!unit_priced) update_nulls[7] = 'n';
-        update_event(kept_plan(&update_plan, kUpdateSql, 9, update_types), update_args, update_nulls);
-
-        Decimal cost_difference, billed_difference;
-        core_or_raise([&] {
-            cost_difference = new_cost - old_cost;
-            billed_difference = new_billed - old_billed;
-            total_cost = total_cost + cost_difference;
-            total_billed = total_billed + billed_difference;
-        });
-        DateADT month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(DatumGetDateADT(day))));
-        int64 unpriced_difference = (priced.priced ? 0 : 1) - (old_priced ? 0 : 1);
-        Datum correct_args[11] = {tenant, user_id, day, operation, provider, model, Int16GetDatum(slot),
-                                  Int64GetDatum(unpriced_difference), numeric_from_decimal(cost_difference),
-                                  numeric_from_decimal(billed_difference), DateADTGetDatum(month)};
-        char correct_nulls[12] = "           ";
-        if (user_null) correct_nulls[1] = 'n';
-        if (provider_null) correct_nulls[4] = 'n';
-        if (model_null) correct_nulls[5] = 'n';
-        execute_plan(kept_plan(&correct_plan, kCorrectSql, 11, correct_types), correct_args, correct_nulls, false, 0);
+        update_events(kept_plan(&update_plan, kUpdateSql, 9, update_types), update_args, update_nulls);
         ++changed;
+        // A voided event: its reversal follows it, and the two changes cancel in every summary.
+        if (update_events(kept_plan(&update_reversal_plan, kUpdateReversalSql, 9, update_types), update_args,
+                          update_nulls) > 0)
+            continue;
+
+        core_or_raise([&] {
+            total_cost = total_cost + (new_cost - old_cost);
+            total_billed = total_billed + (new_billed - old_billed);
+        });
+        const Datum zero = numeric_from_decimal(Decimal());
+        Datum before[Corrections::kColumns] = {tenant, user_id, day, operation, provider, model, Int32GetDatum(-1),
+                                               BoolGetDatum(old_priced), numeric_from_decimal(-old_cost),
+                                               numeric_from_decimal(-old_billed)};
+        Datum after[Corrections::kColumns] = {tenant, user_id, day, operation, provider, model, Int32GetDatum(1),
+                                              BoolGetDatum(priced.priced),
+                                              priced.priced ? numeric_from_decimal(new_cost) : zero,
+                                              priced.priced ? numeric_from_decimal(new_billed) : zero};
+        bool key_nulls[Corrections::kColumns] = {false, user_null, false, false, provider_null, model_null,
+                                                 false, false, false, false};
+        corrections_add(&corrections, before, key_nulls);
+        corrections_add(&corrections, after, key_nulls);
     }
     key_scan_close(&prices);
+    corrections_apply(&corrections, slot);
     Datum values[3];
     bool nulls[3] = {false, false, false};
     MemoryContext spi = MemoryContextSwitchTo(caller);

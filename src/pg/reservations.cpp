@@ -274,7 +274,7 @@ UM_FUNCTION(reserve) {
     require_arg(fcinfo, 3, "estimated_tokens");
     require_arg(fcinfo, 4, "ttl");
     Estimate estimate;
-    estimate.cost = amount_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
+    estimate.cost = estimate_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
     estimate.tokens = PG_GETARG_INT64(3);
     core_or_raise([&] {
         check_user_id("user_id", user.data, user.length);
