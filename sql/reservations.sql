@@ -154,18 +154,25 @@ SELECT * FROM usage_meter.record_response('gw', 'u', 'chat', 'openai',
     '{"id": "chatcmpl-other", "model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}',
     reservation_id => :r10);
 
--- An error inside reserve's fast path (here the held sum leaving the exact range) rolls its subtransaction
--- back before it propagates: a caller's exception block catches it and the transaction goes on normally.
+-- Amounts beyond what one limit or one event may carry are refused where they enter (22023), writing nothing.
 SELECT usage_meter.set_limit('huge', NULL, 'cost', 'day', 99999999999999999999999999999999999999);
+SELECT usage_meter.reserve('huge', 'u', 99999999999999999999999999999999999999);
+-- A total beyond every limit already in the tables (here a hold written directly, as a version before 1.4
+-- could have) never makes a limit path fail: it counts as more than the largest limit. The fast path counts
+-- it, withdraws its own hold (its subtransaction rolls back), and the slow path refuses (UM001), which a
+-- caller's exception block catches like any refusal; the transaction goes on normally.
+SELECT usage_meter.set_limit('huge', NULL, 'cost', 'day', 100000000000000);
+INSERT INTO usage_meter.reservations (tenant, user_id, estimated_cost, estimated_tokens, expires_at)
+VALUES ('huge', 'u', 99999999999999999999999999999999999999, 0, now() + interval '1 hour');
 BEGIN;
-SELECT usage_meter.reserve('huge', 'u', 99999999999999999999999999999999999999) > 0 AS reserved;
 DO $$
 BEGIN
     PERFORM usage_meter.reserve('huge', 'u', 1);
 EXCEPTION WHEN OTHERS THEN
-    RAISE NOTICE 'caught %: %', SQLSTATE, SQLERRM;
+    RAISE NOTICE 'caught %', SQLSTATE;
 END $$;
 SELECT count(*) AS holds FROM usage_meter.reservations WHERE tenant = 'huge';
+SELECT allowed, used, held, max_value FROM usage_meter.check_limit('huge', 'u');
 COMMIT;
 SELECT count(*) AS holds_after_commit FROM usage_meter.reservations WHERE tenant = 'huge';
 

@@ -82,10 +82,17 @@ SELECT summary, period, period_start, field, ledger, recorded FROM usage_meter.v
 SELECT summary, period, period_start, field, before, after FROM usage_meter.rebuild();
 SELECT * FROM usage_meter.verify();
 
--- Keys of dropped events are gone, and an event that old is refused, so a late retry is never counted twice.
+-- Keys of dropped events stay as tombstones until they are 35 days old (recorded_at), and an event that old is
+-- refused, so a late retry is never counted twice: with its original occurred_at, and also with none (now),
+-- as a re-sent provider response is.
 SELECT count(*) AS keys_left, min(occurred_at) FROM usage_meter.idempotency_keys;
 SELECT * FROM usage_meter.usage_record('acme', 'u1', 'chat', 'm', 1, 1, occurred_at => '2026-01-11Z', idempotency_key => 'k-1');
+SELECT * FROM usage_meter.usage_record('acme', 'u1', 'chat', 'm', 1, 1, idempotency_key => 'k-1');
 SELECT * FROM usage_meter.usage_record('acme', 'u1', 'chat', 'm', 1, 1, occurred_at => '2026-02-28 23:59:59Z');
+-- Each drop_events_before also deletes the tombstones past 35 days (here aged by hand), never a kept event's key.
+UPDATE usage_meter.idempotency_keys SET recorded_at = recorded_at - interval '36 days';
+SELECT usage_meter.drop_events_before('2026-03-15Z') AS dropped_again;
+SELECT count(*) AS keys_left, min(occurred_at) FROM usage_meter.idempotency_keys;
 -- ... while the kept months record as before.
 SELECT duplicate FROM usage_meter.usage_record('acme', 'u1', 'chat', 'm', 1, 1, occurred_at => '2026-03-01Z');
 SELECT count(*) AS before_boundary FROM usage_meter.events WHERE occurred_at < '2026-03-01Z';

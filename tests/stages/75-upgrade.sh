@@ -82,8 +82,11 @@ SQL
     um_expect "$UM_ROOT/build/upgrade_fp_after.txt" \
         "^verify() differences: 0$" \
         "^events 102 " || ok=1
+    # The version the update reaches is the control file's default_version (one source of truth).
+    local version
+    version="$(sed -n "s/^default_version = '\(.*\)'$/\1/p" "$UM_ROOT/usage_meter.control")"
     um_expect "$UM_ROOT/build/upgrade_after.txt" \
-        "^updated to 1.3 (default 1.3)$" \
+        "^updated to $version (default $version)$" \
         "^rebuild() changes: 0$" \
         "^old key is a duplicate: true$" \
         "^new event recorded: true$" \

@@ -408,5 +408,27 @@ TEST(BilledCost, IsExact) {
     EXPECT_EQ(billed_cost(dec("0.333333"), dec("33.3333")), dec("0.444443888889"));
 }
 
+TEST(PriceEvent, OneEventCostsAtMostTheBound) {
+    TokenPrice price;
+    price.input_per_mtok = dec("1000000");
+    price.output_per_mtok = dec("1000000");
+    PricingInputs in;
+    in.has_model = true;
+    in.token_price = &price;
+    in.tokens.input = 100000000;  // 10^8 tokens at 10^6 per million: exactly the bound
+    EXPECT_EQ(price_event(in).cost, dec("100000000"));
+    in.tokens.output = 1;
+    EXPECT_CORE_ERROR(price_event(in), ErrorKind::InvalidParameter, "100000001");
+    // Too large to compute at all (a quantity times a unit price beyond 38 digits): refused the same way.
+    PricingInputs units;
+    units.quantity = dec("1000000000000");
+    units.unit_price = dec("999999.999999999999999999");
+    EXPECT_CORE_ERROR(price_event(units), ErrorKind::InvalidParameter, "cost");
+    // A reported cost was checked where it was parsed, and is taken as it is.
+    PricingInputs reported;
+    reported.reported_cost = dec("100000000");
+    EXPECT_EQ(price_event(reported).cost, dec("100000000"));
+}
+
 }  // namespace
 }  // namespace usage_meter

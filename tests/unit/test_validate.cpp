@@ -166,7 +166,8 @@ TEST(Markup, AtLeastMinusOneHundred) {
     EXPECT_EQ(parse_markup("markup_pct", "0"), Decimal());
     EXPECT_EQ(parse_markup("markup_pct", "12.5"), dec("12.5"));
     EXPECT_EQ(parse_markup("markup_pct", "-99.99"), dec("-99.99"));
-    EXPECT_EQ(parse_markup("markup_pct", "1000"), dec("1000"));  // no upper bound
+    EXPECT_EQ(parse_markup("markup_pct", "1000"), dec("1000"));  // the upper bound
+    EXPECT_EQ(parse_markup("markup_pct", "-33.333"), dec("-33.333"));
     EXPECT_CORE_ERROR(parse_markup("markup_pct", "-100.01"), ErrorKind::InvalidParameter, "markup_pct", "-100.01");
     EXPECT_CORE_ERROR(parse_markup("markup_pct", "-100.00000000000000000000000000000001"),
                       ErrorKind::InvalidParameter, "markup_pct");
@@ -177,6 +178,77 @@ TEST(Markup, AtLeastMinusOneHundred) {
         EXPECT_NE(hint_of([&] { parse_markup("markup_pct", text); }).find("finite"), std::string::npos);
     }
     EXPECT_CORE_ERROR(parse_markup("markup_pct", "ten"), ErrorKind::InvalidParameter, "markup_pct");
+}
+
+TEST(Markup, BoundedSoEveryBilledCostIsExact) {
+    EXPECT_CORE_ERROR(parse_markup("markup_pct", "1000.001"), ErrorKind::InvalidParameter, "markup_pct", "1000.001");
+    EXPECT_CORE_ERROR(parse_markup("markup_pct", "1e35"), ErrorKind::InvalidParameter, "markup_pct");
+    EXPECT_CORE_ERROR(parse_markup("markup_pct", "12.3456"), ErrorKind::InvalidParameter, "markup_pct", "12.3456");
+    EXPECT_CORE_ERROR(parse_markup("markup_pct", "1e-34"), ErrorKind::InvalidParameter, "markup_pct");
+    EXPECT_CORE_ERROR(parse_markup("markup_pct", std::string(39, '9')), ErrorKind::InvalidParameter, "markup_pct");
+    // At every edge together (the largest cost, every decimal place, the largest and the finest markup), the
+    // billed cost is still computed exactly.
+    const Decimal largest_cost = parse_cost("cost", "99999999.999999999999999999999999");
+    for (const char* markup : {"1000", "-100", "-33.333", "999.999", "0.001"}) {
+        SCOPED_TRACE(markup);
+        EXPECT_NO_THROW(billed_cost(largest_cost, parse_markup("markup_pct", markup)));
+    }
+}
+
+// ---- bounded amounts ---------------------------------------------------------------------------------
+
+TEST(Bounded, CostPriceQuantityAndLimit) {
+    EXPECT_EQ(parse_cost("cost", "100000000"), dec("100000000"));
+    EXPECT_EQ(parse_cost("cost", "0.000000000000000000000001"), dec("0.000000000000000000000001"));
+    EXPECT_CORE_ERROR(parse_cost("cost", "100000000.000000000000000001"), ErrorKind::InvalidParameter, "cost");
+    EXPECT_CORE_ERROR(parse_cost("cost", "0.0000000000000000000000001"), ErrorKind::InvalidParameter, "cost");
+    EXPECT_CORE_ERROR(parse_cost("cost", std::string(39, '9')), ErrorKind::InvalidParameter, "cost");
+    EXPECT_CORE_ERROR(parse_cost("cost", "-1"), ErrorKind::InvalidParameter, "cost");
+    EXPECT_CORE_ERROR(parse_cost("cost", "NaN"), ErrorKind::InvalidParameter, "cost");
+    EXPECT_EQ(parse_price("input_per_mtok", "0.45003000000000007"), dec("0.45003000000000007"));  // the price map's
+    EXPECT_CORE_ERROR(parse_price("input_per_mtok", "1000000.1"), ErrorKind::InvalidParameter, "input_per_mtok");
+    EXPECT_CORE_ERROR(parse_price("input_per_mtok", "0.0000000000000000001"), ErrorKind::InvalidParameter,
+                      "input_per_mtok");
+    EXPECT_CORE_ERROR(parse_quantity("quantity", "0.0000001"), ErrorKind::InvalidParameter, "quantity");
+    EXPECT_CORE_ERROR(parse_limit("max_value", "100000000000000.1"), ErrorKind::InvalidParameter, "max_value");
+    EXPECT_NE(hint_of([&] { parse_limit("max_value", "1e15"); }).find("100000000000000"), std::string::npos);
+}
+
+TEST(LimitAmount, ExactUpToEighteenPlacesAndEveryLimit) {
+    EXPECT_EQ(limit_amount("0"), Decimal());
+    EXPECT_EQ(limit_amount("12.5"), dec("12.5"));
+    EXPECT_EQ(limit_amount("-3.25"), dec("-3.25"));
+    EXPECT_EQ(limit_amount("100000000000000"), dec("100000000000000"));
+    EXPECT_EQ(limit_amount("0.000000000000000001"), dec("0.000000000000000001"));
+    EXPECT_EQ(limit_amount("0000012.000"), dec("12"));
+}
+
+TEST(LimitAmount, RoundsUpFinerPlacesAndSaturatesAboveEveryLimit) {
+    // A billed cost total can have 29 decimal places: rounded up to 18, toward refusing.
+    EXPECT_EQ(limit_amount("1.00000000000000000000000000001"), dec("1.000000000000000001"));
+    EXPECT_EQ(limit_amount("1.00000000000000000000000000000"), dec("1"));
+    EXPECT_EQ(limit_amount("-1.00000000000000000000000000001"), dec("-1"));  // toward +infinity
+    const Decimal beyond = dec("100000000000001");
+    EXPECT_EQ(limit_amount("100000000000000.000000000000000001"), beyond);
+    EXPECT_EQ(limit_amount("99999999999999999999999999999999999999"), beyond);
+    EXPECT_EQ(limit_amount(std::string(200, '9') + "." + std::string(200, '9')), beyond);
+    EXPECT_EQ(limit_amount("-" + std::string(60, '9')), -beyond);
+    // What a limit decision adds up stays in range: three saturated amounts at 18 places.
+    const Decimal finest = limit_amount("99999999999999.999999999999999999");
+    EXPECT_NO_THROW(finest + finest + finest);
+}
+
+// ---- time zone offsets ---------------------------------------------------------------------------------
+
+TEST(UtcOffset, WithinWhatRealZonesUse) {
+    EXPECT_NO_THROW(check_utc_offset("time_zone", "Pacific/Kiritimati", 14 * 3600));
+    EXPECT_NO_THROW(check_utc_offset("time_zone", "Etc/GMT+12", -12 * 3600));
+    EXPECT_NO_THROW(check_utc_offset("time_zone", "UTC", 0));
+    EXPECT_CORE_ERROR(check_utc_offset("time_zone", "FOO-100", 100 * 3600), ErrorKind::InvalidParameter,
+                      "time_zone", "FOO-100", "+100:00");
+    EXPECT_CORE_ERROR(check_utc_offset("time_zone", "x", 14 * 3600 + 1), ErrorKind::InvalidParameter, "time_zone");
+    EXPECT_CORE_ERROR(check_utc_offset("time_zone", "y", -12 * 3600 - 60), ErrorKind::InvalidParameter, "time_zone",
+                      "-12:01");
 }
 
 // ---- occurred_at -------------------------------------------------------------------------------------
