@@ -24,7 +24,13 @@
 #include <utility>
 #include <vector>
 
+#include "client_checks.h"
+
 namespace {
+
+using client::check;
+using client::fatal;
+using client::Result;
 
 constexpr const char* kTestDb = "usage_meter_client_test";
 constexpr int kConnections = 32;
@@ -39,46 +45,10 @@ constexpr int kTenantCount = 3;
 // ---------------------------------------------------------------------------------------------------------
 // Checks and reporting.
 // ---------------------------------------------------------------------------------------------------------
-int g_passed = 0;
-int g_failed = 0;
-
-bool check(bool ok, const std::string& name, const std::string& detail = "") {
-    if (ok) {
-        ++g_passed;
-        std::printf("ok    %s\n", name.c_str());
-    } else {
-        ++g_failed;
-        std::printf("FAIL  %s%s%s\n", name.c_str(), detail.empty() ? "" : ": ", detail.c_str());
-    }
-    std::fflush(stdout);
-    return ok;
-}
-
-[[noreturn]] void fatal(const std::string& message) {
-    std::printf("FATAL %s\n", message.c_str());
-    ++g_failed;
-    std::printf("client: %d passed, %d failed\n", g_passed, g_failed);
-    std::fflush(stdout);
-    std::exit(1);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Small libpq helpers.
 // ---------------------------------------------------------------------------------------------------------
-struct Result {
-    PGresult* res = nullptr;
-    explicit Result(PGresult* r) : res(r) {}
-    Result(const Result&) = delete;
-    Result& operator=(const Result&) = delete;
-    Result(Result&& o) noexcept : res(o.res) { o.res = nullptr; }
-    ~Result() {
-        if (res) PQclear(res);
-    }
-    int rows() const { return PQntuples(res); }
-    bool null(int row, int col) const { return PQgetisnull(res, row, col); }
-    std::string text(int row, int col) const { return PQgetvalue(res, row, col); }
-    long long num(int row, int col) const { return std::strtoll(PQgetvalue(res, row, col), nullptr, 10); }
-};
 
 PGconn* connect_to(const char* dbname) {
     const char* keys[] = {"dbname", "application_name", nullptr};
@@ -524,7 +494,7 @@ int main() {
     double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_started).count();
     if (!finished) {
         check(false, "workload finishes (no hang)", "see the server activity above; the test database is kept");
-        std::printf("client: %d passed, %d failed\n", g_passed, g_failed);
+        std::printf("client: %d passed, %d failed\n", client::g_passed, client::g_failed);
         return 1;
     }
 
@@ -759,6 +729,6 @@ int main() {
     check(PQresultStatus(dropped) == PGRES_COMMAND_OK, "the test database is dropped", PQresultErrorMessage(dropped));
     PQclear(dropped);
     PQfinish(admin);
-    std::printf("client: %d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+    std::printf("client: %d passed, %d failed\n", client::g_passed, client::g_failed);
+    return client::g_failed == 0 ? 0 : 1;
 }
