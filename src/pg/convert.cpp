@@ -19,13 +19,8 @@ char* text_cstring_or_null(Datum value, bool isnull) {
 
 char* numeric_text(Datum numeric) { return DatumGetCString(DirectFunctionCall1(numeric_out, numeric)); }
 
-Decimal amount_from_numeric(Datum numeric, const char* argument) {
-    const char* text = numeric_text(numeric);
-    Decimal out;
-    core_or_raise([&] { out = parse_amount(argument, text); });
-    return out;
-}
-
+// Every numeric -> Decimal conversion: the numeric's exact text through one core parser, whose error (naming
+// the argument) is raised after the core call.
 Decimal bounded_from_numeric(Datum numeric, const char* argument,
                              Decimal (*parse)(std::string_view argument, std::string_view text)) {
     const char* text = numeric_text(numeric);
@@ -34,35 +29,29 @@ Decimal bounded_from_numeric(Datum numeric, const char* argument,
     return out;
 }
 
-Decimal stored_decimal(Datum numeric, const char* argument) {
-    const char* text = numeric_text(numeric);
-    Decimal out;
-    core_or_raise([&] { out = Decimal::parse_named(text, argument); });
-    return out;
-}
-
-Decimal limit_amount_from_numeric(Datum numeric) {
-    const char* text = numeric_text(numeric);
-    Decimal out;
-    core_or_raise([&] { out = limit_amount(text); });
-    return out;
-}
-
-Decimal estimate_from_numeric(Datum numeric, const char* argument) {
-    const char* text = numeric_text(numeric);
-    Decimal out;
-    core_or_raise([&] {
-        parse_cost(argument, text);
-        out = limit_amount(text);
-    });
-    return out;
+Decimal amount_from_numeric(Datum numeric, const char* argument) {
+    return bounded_from_numeric(numeric, argument, parse_amount);
 }
 
 Decimal markup_from_numeric(Datum numeric, const char* argument) {
-    const char* text = numeric_text(numeric);
-    Decimal out;
-    core_or_raise([&] { out = parse_markup(argument, text); });
-    return out;
+    return bounded_from_numeric(numeric, argument, parse_markup);
+}
+
+Decimal stored_decimal(Datum numeric, const char* argument) {
+    return bounded_from_numeric(numeric, argument, [](std::string_view argument, std::string_view text) {
+        return Decimal::parse_named(text, argument);
+    });
+}
+
+Decimal limit_amount_from_numeric(Datum numeric) {
+    return bounded_from_numeric(numeric, "", [](std::string_view, std::string_view text) { return limit_amount(text); });
+}
+
+Decimal estimate_from_numeric(Datum numeric, const char* argument) {
+    return bounded_from_numeric(numeric, argument, [](std::string_view argument, std::string_view text) {
+        parse_cost(argument, text);
+        return limit_amount(text);
+    });
 }
 
 Datum numeric_from_decimal(const Decimal& value) {
@@ -94,19 +83,17 @@ pg_tz* tenant_zone_or_raise(const char* name, const char* argument) {
     constexpr pg_time_t kUntil = 7258118400;  // 2200-01-01 UTC
     pg_time_t t = kFrom;
     struct pg_tm* tm = pg_localtime(&t, zone);
-    int64_t offsets[2] = {tm != nullptr ? static_cast<int64_t>(tm->tm_gmtoff) : 0, 0};
-    core_or_raise([&] { check_utc_offset(argument, name, offsets[0]); });
+    const int64_t first = tm != nullptr ? tm->tm_gmtoff : 0;
+    core_or_raise([&] { check_utc_offset(argument, name, first); });
     for (int transitions = 0; transitions < 4096 && t < kUntil; ++transitions) {
         long int before_offset, after_offset;
         int before_dst, after_dst;
         pg_time_t boundary;
         if (pg_next_dst_boundary(&t, &before_offset, &before_dst, &boundary, &after_offset, &after_dst, zone) != 1)
             break;
-        offsets[0] = before_offset;
-        offsets[1] = after_offset;
         core_or_raise([&] {
-            check_utc_offset(argument, name, offsets[0]);
-            check_utc_offset(argument, name, offsets[1]);
+            check_utc_offset(argument, name, before_offset);
+            check_utc_offset(argument, name, after_offset);
         });
         if (boundary <= t) break;
         t = boundary;
