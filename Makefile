@@ -6,7 +6,7 @@ MODULE_big = usage_meter
 DATA = $(wildcard extension/usage_meter--*.sql)
 
 CORE_SRCS = $(wildcard src/core/*.cpp)
-PG_SRCS = $(wildcard src/pg/*.cpp)
+PG_SRCS = $(wildcard src/pg/*.cpp src/pg/tables/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 REGRESS = recording pricing time_zones idempotency limits bad_input rollback bulk_load roll_up
@@ -56,4 +56,4 @@ build/regress build/isolation:
 
 # PGXS tracks no header dependencies here: rebuild every object when any header changes, so a changed struct
 # can never meet an object compiled against the old one.
-$(OBJS) $(OBJS:.o=.bc): $(wildcard src/core/*.h src/pg/*.h)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/core/*.h src/pg/*.h src/pg/tables/*.h)

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "applicable.h"
-#include "spi.h"
+#include "statement.h"
 
 extern "C" {
 #include "access/xact.h"

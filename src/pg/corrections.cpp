@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "convert.h"
-#include "spi.h"
+#include "statement.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -92,13 +92,11 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
     const int64 reversed_id = DatumGetInt64(values[reverses]);
     const char* tenant_name = TextDatumGetCString(values[tenant]);
 
-    static SPIPlanPtr original_plan = nullptr;
-    static SPIPlanPtr reversed_plan = nullptr;
-    static const Oid types[2] = {TEXTOID, INT8OID};
-    Datum args[2] = {values[tenant], values[reverses]};
+    static Statement<2> original_event = {kOriginalSql, {TEXTOID, INT8OID}};
+    static Statement<2> reversal = {kReversedSql, {TEXTOID, INT8OID}};
     MemoryContext caller = CurrentMemoryContext;
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    execute_plan(kept_plan(&original_plan, kOriginalSql, 2, types), args, "  ", false, 1);
+    spi_connect();
+    run(original_event, Access::kReadWrite, 1, sql_arg(values[tenant]), sql_arg(values[reverses]));
     if (SPI_processed == 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("invalid event_id: tenant \"%s\" has no event %lld", tenant_name,
@@ -106,7 +104,7 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
     HeapTuple original = SPI_tuptable->vals[0];
     TupleDesc original_desc = SPI_tuptable->tupdesc;
     // Checked after the event is locked: a reversal committed while this one waited is seen.
-    execute_plan(kept_plan(&reversed_plan, kReversedSql, 2, types), args, "  ", false, 1);
+    run(reversal, Access::kReadWrite, 1, sql_arg(values[tenant]), sql_arg(values[reverses]));
     if (SPI_processed > 0) {
         bool isnull;
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -6,7 +6,8 @@
 
 #include "args.h"
 #include "applicable.h"
-#include "spi.h"
+#include "statement.h"
+#include "tables/tenants.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -25,15 +26,10 @@ using namespace usage_meter::pg;
 
 namespace {
 
-// The time zone of a tenant, or UTC for a tenant not seen yet. Runs inside SPI.
+// The time zone of a tenant, or UTC for a tenant not seen yet.
 pg_tz* tenant_zone(Datum tenant) {
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[1] = {TEXTOID};
-    execute_plan(kept_plan(&plan, "SELECT time_zone FROM usage_meter.tenants WHERE tenant = $1", 1, types), &tenant,
-                 " ", true, 1);
-    if (SPI_processed == 0) return zone_or_raise("UTC", "time_zone");
-    bool isnull;
-    return zone_or_raise(TextDatumGetCString(result_value(0, 1, &isnull)), "time_zone");
+    TenantRow row;
+    return tenant_read(tenant, nullptr, &row) ? row.zone : zone_or_raise("UTC", "time_zone");
 }
 
 }  // namespace
@@ -97,9 +93,7 @@ UM_FUNCTION(period_bounds) {
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
     require_finite(at, "at", false);
 
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
     pg_tz* zone = tenant_zone(tenant);
-    SPI_finish();
 
     PeriodBounds bounds[2];
     core_or_raise([&] {

@@ -6,7 +6,8 @@
 
 #include "args.h"
 #include "relation_oids.h"
-#include "spi.h"
+#include "statement.h"
+#include "tables/prices.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -366,21 +367,6 @@ UM_FUNCTION(price_for) {
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
-namespace usage_meter::pg {
-namespace {
-
-const char* const kImportInsertSql =
-    "INSERT INTO usage_meter.prices (model, provider, input_per_mtok, output_per_mtok, cache_read_per_mtok,"
-    " cache_write_per_mtok, effective_from, tiers, per_request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
-Datum optional_numeric(const std::optional<Decimal>& value, char* null_flag) {
-    *null_flag = value ? ' ' : 'n';
-    return value ? numeric_from_decimal(*value) : 0;
-}
-
-}  // namespace
-}  // namespace usage_meter::pg
-
 // import_litellm_prices(prices jsonb, effective_from DEFAULT now()) -> (added, unchanged, skipped).
 // Each entry with per-token input and output prices becomes a price for (entry name, litellm_provider) from
 // effective_from, unless the price in force then is already exactly the same.
@@ -398,10 +384,7 @@ UM_FUNCTION(import_litellm_prices) {
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "must return a record");
     desc = BlessTupleDesc(desc);
 
-    static SPIPlanPtr insert_plan = nullptr;
-    static const Oid types[9] = {TEXTOID,        TEXTOID,    NUMERICOID, NUMERICOID, NUMERICOID,
-                                 NUMERICOID,     TIMESTAMPTZOID, JSONBOID, NUMERICOID};
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    spi_connect();
     int64 added = 0, unchanged = 0, skipped = 0;
     // On the stack, not palloc'd: Decimal holds an __int128, which needs 16-byte alignment (palloc gives 8).
     LiteLlmPrice entry_storage;
@@ -512,20 +495,15 @@ UM_FUNCTION(import_litellm_prices) {
         if (same) {
             ++unchanged;
         } else {
-            Datum args[9];
-            char nulls[10] = "         ";
-            args[0] = model;
-            args[1] = provider_datum;
-            nulls[1] = provider ? ' ' : 'n';
-            args[2] = numeric_from_decimal(entry->base.input_per_mtok);
-            args[3] = numeric_from_decimal(entry->base.output_per_mtok);
-            args[4] = optional_numeric(entry->base.cache_read_per_mtok, &nulls[4]);
-            args[5] = optional_numeric(entry->base.cache_write_per_mtok, &nulls[5]);
-            args[6] = from;
-            args[7] = entry->tier_count ? tiers_jsonb(entry->tiers, entry->tier_count) : 0;
-            nulls[7] = entry->tier_count ? ' ' : 'n';
-            args[8] = numeric_from_decimal(entry->base.per_request);
-            execute_plan(kept_plan(&insert_plan, kImportInsertSql, 9, types), args, nulls, false, 0);
+            SqlArg cache_read = kSqlNull, cache_write = kSqlNull, tiers = kSqlNull;
+            if (entry->base.cache_read_per_mtok) cache_read = sql_arg(numeric_from_decimal(*entry->base.cache_read_per_mtok));
+            if (entry->base.cache_write_per_mtok)
+                cache_write = sql_arg(numeric_from_decimal(*entry->base.cache_write_per_mtok));
+            if (entry->tier_count) tiers = sql_arg(tiers_jsonb(entry->tiers, entry->tier_count));
+            price_add({sql_arg(model), sql_arg(numeric_from_decimal(entry->base.input_per_mtok)),
+                       sql_arg(numeric_from_decimal(entry->base.output_per_mtok)), cache_read, cache_write,
+                       sql_arg_or_null(provider_datum, provider == nullptr), sql_arg(from), tiers,
+                       sql_arg(numeric_from_decimal(entry->base.per_request))});
             ++added;
         }
         MemoryContextSwitchTo(outer);

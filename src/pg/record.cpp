@@ -15,7 +15,8 @@
 #include "relation_oids.h"
 #include "summary_sql.h"
 #include "reservations.h"
-#include "spi.h"
+#include "statement.h"
+#include "tables/tenants.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -91,69 +92,25 @@ struct EventContext {
     Decimal unit_price;
 };
 
-const char* const kCreateTenantSql =
-    "INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING";
-
-// The markup in force at `at` when it is older than the tenant's current one: the latest row of
-// usage_meter.tenant_markups (tenant, effective_from) starting at or before `at`.
-void read_past_markup(Datum tenant, TimestampTz at, EventContext* ctx) {
-    KeyScan scan;
-    ScanKeyData keys[2];
-    key_scan_open(&scan, "tenant_markups", "tenant_markups_pkey", 2);
-    key_text(&scan, &keys[0], 1, tenant);
-    key_timestamptz_at_most(&keys[1], 2, TimestampTzGetDatum(at));
-    key_scan_rescan(&scan, keys, 2);
-    if (key_scan_previous(&scan)) {
-        bool isnull;
-        ctx->markup_pct = stored_decimal(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
-                                              "markup_pct");
-    }
-    key_scan_close(&scan);
-}
-
 // The tenant's time zone and the markup in force at `at`; false when the tenant does not exist (yet). The
 // current markup applies from tenants.markup_from on (a 1.0 database has no markup history: always).
 bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
-    KeyScan scan;
-    ScanKeyData key;
-    key_scan_open(&scan, "tenants", "tenants_pkey", 1);
-    key_text(&scan, &key, 1, tenant);
-    key_scan_rescan(&scan, &key, 1);
-    bool found = key_scan_next(&scan);
-    if (found) {
-        bool isnull;
-        Datum zone = slot_getattr(scan.row, key_scan_column(&scan, "time_zone"), &isnull);
-        ctx->zone = zone_or_raise(TextDatumGetCString(zone), "time_zone");
-        ctx->markup_pct = stored_decimal(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull),
-                                              "markup_pct");
-        // alert_limits (1.1): whether the roll-up has alerts to look for; absent at 1.0, where there are none.
-        const int alert_limits = SPI_fnumber(RelationGetDescr(scan.heap), "alert_limits");
-        Datum flag = alert_limits > 0 ? slot_getattr(scan.row, alert_limits, &isnull) : BoolGetDatum(false);
-        note_tenant_alerts(tenant, alert_limits > 0 && !isnull && DatumGetBool(flag));
-        int markup_from_attnum = SPI_fnumber(RelationGetDescr(scan.heap), "markup_from");
-        bool past = false;
-        if (markup_from_attnum > 0) {
-            Datum markup_from = slot_getattr(scan.row, markup_from_attnum, &isnull);
-            past = !isnull && at < DatumGetTimestampTz(markup_from);
-        }
-        key_scan_close(&scan);
-        if (past) read_past_markup(tenant, at, ctx);
-        return true;
-    }
-    key_scan_close(&scan);
-    return found;
+    TenantRow row;
+    if (!tenant_read(tenant, nullptr, &row)) return false;
+    ctx->zone = row.zone;
+    ctx->markup_pct = row.markup_pct;
+    note_tenant_alerts(tenant, row.alert_limits);  // whether the roll-up has alerts to look for
+    if (row.has_markup_from && at < row.markup_from) tenant_past_markup(tenant, at, &ctx->markup_pct);
+    return true;
 }
-
 
 // Loads the tenant (creating it on first use) and the prices that could apply to the event. The lookups are
 // index scans: this runs for every ledger row.
 void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bool provider_null,
                   TimestampTz occurred_at, Datum operation, bool need_unit_price, EventContext* ctx) {
     if (!read_tenant(tenant, occurred_at, ctx)) {
-        static SPIPlanPtr create_plan = nullptr;
-        static const Oid create_types[1] = {TEXTOID};
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-        execute_plan(kept_plan(&create_plan, kCreateTenantSql, 1, create_types), &tenant, " ", false, 0);
+        spi_connect();
+        tenant_ensure(tenant);
         SPI_finish();
         CommandCounterIncrement();  // make the new (or concurrently committed) row visible to the lookup
         PushActiveSnapshot(GetTransactionSnapshot());
@@ -183,10 +140,6 @@ Oid idempotency_keys_table() {
     return extension_relation_oid("idempotency_keys");
 }
 
-const char* const kClaimKeySql =
-    "INSERT INTO usage_meter.idempotency_keys (tenant, idempotency_key, event_id, occurred_at)"
-    " VALUES ($1, $2, $3, $4)";
-
 // Claims the tenant's idempotency key for the event being inserted, unless it already holds it (usage_record
 // claims the key before inserting the event). Another event holding it is a duplicate: refused, as the unique
 // index of a 1.0 ledger refused it. A claim by a concurrent transaction makes the INSERT wait for it, and fail
@@ -213,11 +166,12 @@ void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurr
                         errmsg("duplicate idempotency_key \"%s\": tenant \"%s\" recorded it as event %lld",
                                TextDatumGetCString(key), TextDatumGetCString(tenant), static_cast<long long>(holder))));
     }
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[4] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID};
-    Datum args[4] = {tenant, key, event_id, occurred_at};
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    execute_plan(kept_plan(&plan, kClaimKeySql, 4, types), args, "    ", false, 0);
+    static Statement<4> claim = {
+        "INSERT INTO usage_meter.idempotency_keys (tenant, idempotency_key, event_id, occurred_at)"
+        " VALUES ($1, $2, $3, $4)",
+        {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID}};
+    spi_connect();
+    run(claim, Access::kReadWrite, 0, sql_arg(tenant), sql_arg(key), sql_arg(event_id), sql_arg(occurred_at));
     SPI_finish();
 }
 
@@ -438,34 +392,29 @@ const char* const kRollupOneSql =
 // Rolls up one ledger row, given deformed (values, nulls indexed by attnum - 1); sign is -1 for a reversal.
 // Runs inside SPI.
 void roll_up_one(const Datum* values, const bool* nulls, const int* att, int sign) {
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[21] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID,
-                                  INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID,
-                                  NUMERICOID, INT8OID, DATEOID, INT8OID, INT8OID};
+    static Statement<21> roll_up = {
+        kRollupOneSql,
+        {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID, INT8OID, INT8OID, INT8OID,
+         INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID, INT8OID, DATEOID, INT8OID, INT8OID}};
     auto value = [&](int c) { return values[att[c] - 1]; };
     auto is_null = [&](int c) { return nulls[att[c] - 1]; };
+    auto column = [&](int c) { return sql_arg_or_null(value(c), is_null(c)); };
     const Datum zero = numeric_from_decimal(Decimal());
-    auto amount = [&](int c) { return is_null(c) ? zero : value(c); };
+    auto amount = [&](int c) { return sql_arg(is_null(c) ? zero : value(c)); };
     int64 tokens = 0;
     static const int counted[4] = {kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens};
     for (int c : counted) tokens += DatumGetInt64(value(c));
     DateADT day = DatumGetDateADT(value(kDay));
     DateADT month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(day)));
-    Datum args[21] = {value(kTenant), value(kUserId), value(kDay), value(kOperation), value(kProvider),
-                      value(kModel), Int16GetDatum(static_cast<int16>(counter_slot())),
-                      Int64GetDatum(DatumGetBool(value(kSuccess)) ? 0 : sign),
-                      Int64GetDatum(DatumGetBool(value(kPriced)) ? 0 : sign), value(kInputTokens),
-                      value(kOutputTokens), value(kCacheReadTokens), value(kCacheWriteTokens),
-                      value(kReasoningTokens), amount(kQuantity), amount(kCost), amount(kBilledCost),
-                      Int64GetDatum(is_null(kLatencyMs) ? 0 : DatumGetInt32(value(kLatencyMs))),
-                      DateADTGetDatum(month), Int64GetDatum(tokens), Int64GetDatum(sign)};
-    char arg_nulls[22];
-    for (int i = 0; i < 21; ++i) arg_nulls[i] = ' ';
-    arg_nulls[21] = '\0';
-    static const int nullable[4][2] = {{1, kUserId}, {4, kProvider}, {5, kModel}, {0, kTenant}};
-    for (const auto& n : nullable)
-        if (is_null(n[1])) arg_nulls[n[0]] = 'n';
-    execute_plan(kept_plan(&plan, kRollupOneSql, 21, types), args, arg_nulls, false, 0);
+    run(roll_up, Access::kReadWrite, 0, column(kTenant), column(kUserId), sql_arg(value(kDay)),
+        sql_arg(value(kOperation)), column(kProvider), column(kModel),
+        sql_arg(Int16GetDatum(static_cast<int16>(counter_slot()))),
+        sql_arg(Int64GetDatum(DatumGetBool(value(kSuccess)) ? 0 : sign)),
+        sql_arg(Int64GetDatum(DatumGetBool(value(kPriced)) ? 0 : sign)), sql_arg(value(kInputTokens)),
+        sql_arg(value(kOutputTokens)), sql_arg(value(kCacheReadTokens)), sql_arg(value(kCacheWriteTokens)),
+        sql_arg(value(kReasoningTokens)), amount(kQuantity), amount(kCost), amount(kBilledCost),
+        sql_arg(Int64GetDatum(is_null(kLatencyMs) ? 0 : DatumGetInt32(value(kLatencyMs)))),
+        sql_arg(DateADTGetDatum(month)), sql_arg(Int64GetDatum(tokens)), sql_arg(Int64GetDatum(sign)));
 }
 
 }  // namespace
@@ -480,7 +429,7 @@ UM_FUNCTION(events_rollup) {
     int64 count = tuplestore_tuple_count(trigger->tg_newtable);
     if (count == 0) return PointerGetDatum(nullptr);
 
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    spi_connect();
     if (count == 1) {
         // Read the row through a read pointer of our own, as a NamedTuplestoreScan would.
         Tuplestorestate* rows = trigger->tg_newtable;
@@ -544,7 +493,7 @@ UM_FUNCTION(roll_up) {
     const char* sign_sql = event_sign_sql(desc);
     bool reversals = reversal_attnum(desc) > 0;
     ReleaseTupleDesc(desc);
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    spi_connect();
     if (plan != nullptr && (plan_type != array_type || plan_reversals != reversals)) {
         SPI_freeplan(plan);
         plan = nullptr;
@@ -639,11 +588,12 @@ constexpr int kDuplicateLookups = 3;
 // Finds the event holding the tenant's key; refuses a tombstone (the event's raw row was dropped) with 22023.
 // Returns false when the holder is not visible to any snapshot tried (only possible when the snapshot is the
 // transaction's, under REPEATABLE READ or SERIALIZABLE).
-bool find_duplicate(SPIPlanPtr plan, Datum tenant, Datum key) {
-    Datum args[2] = {tenant, key};
+bool find_duplicate(Datum tenant, Datum key) {
+    static Statement<2> duplicate = {kDuplicateSql, {TEXTOID, TEXTOID}};
     const int lookups = IsolationUsesXactSnapshot() ? 1 : kDuplicateLookups;
     for (int i = 0; i < lookups; ++i) {
-        execute_plan(plan, args, "  ", false, 1);  // not read-only: each execution takes a new snapshot
+        // Not read-only: each execution takes a new snapshot.
+        run(duplicate, Access::kReadWrite, 1, sql_arg(tenant), sql_arg(key));
         if (SPI_processed == 0) continue;  // the holder is not visible: it committed after our snapshot
         bool event_null, isnull;
         result_value(0, 1, &event_null);
@@ -673,69 +623,64 @@ bool find_duplicate(SPIPlanPtr plan, Datum tenant, Datum key) {
 // reservation_id (1.1; a database still at 1.0 calls with 18 arguments) settles that reservation in the same
 // transaction: its hold stops counting as the event's usage starts to.
 UM_FUNCTION(usage_record) {
-    static SPIPlanPtr record_plan_10 = nullptr, duplicate_plan_10 = nullptr;
-    static SPIPlanPtr record_plan = nullptr, record_claimed_plan = nullptr, claim_plan = nullptr,
-                      duplicate_plan = nullptr;
-    static const Oid types[19] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-                                  NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID,
-                                  BOOLOID, JSONBOID, INT8OID};
+    // The arguments, in the order of the INSERT statements' parameters; [18] is the event id a key claimed.
+    constexpr std::array<Oid, 19> kTypes = {TEXTOID,    TEXTOID,    TEXTOID, TEXTOID,        INT8OID, INT8OID, INT8OID,
+                                            INT8OID,    INT8OID,    NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID,
+                                            TEXTOID,    TEXTOID,    INT4OID, BOOLOID,        JSONBOID, INT8OID};
+    constexpr std::array<Oid, 18> kTypes18 = {TEXTOID,    TEXTOID, TEXTOID,        TEXTOID, INT8OID, INT8OID,
+                                              INT8OID,    INT8OID, INT8OID,        NUMERICOID, NUMERICOID, TEXTOID,
+                                              TIMESTAMPTZOID, TEXTOID, TEXTOID,    INT4OID, BOOLOID, JSONBOID};
+    static Statement<18> record10 = {kRecordSql10, kTypes18}, record = {kRecordSql, kTypes18};
+    static Statement<19> record_claimed = {kRecordClaimedSql, kTypes};
+    static Statement<2> duplicate10 = {kDuplicateSql10, {TEXTOID, TEXTOID}};
+    static Statement<3> claim = {kClaimSql, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
     TupleDesc result_desc;
     if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE)
         elog(ERROR, "usage_record must return usage_meter.recorded");
     result_desc = BlessTupleDesc(result_desc);
 
-    Datum args[19];
-    char nulls[20];
-    for (int i = 0; i < 18; ++i) {
-        args[i] = PG_ARGISNULL(i) ? 0 : PG_GETARG_DATUM(i);
-        nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
-    }
-    nulls[18] = '\0';
+    SqlArg args[19];
+    for (int i = 0; i < 18; ++i) args[i] = sql_arg_or_null(PG_GETARG_DATUM(i), PG_ARGISNULL(i));
     // Missing token counts and metadata mean none: the ledger trigger turns NULL counts into 0, and
     // metadata into '{}'. A NULL success or occurred_at is refused there.
+    const Datum tenant = args[0].value, key = args[13].value;
 
     const bool partitioned = OidIsValid(idempotency_keys_table());
     const bool keyed = !PG_ARGISNULL(13);
     if (partitioned && keyed) {
         // The key is checked before it is claimed, so a bad one gets the ledger's own message.
-        TextView key = text_view(args[13], false);
-        core_or_raise([&] { check_optional_name("idempotency_key", key.data, key.length); });
+        TextView k = text_view(key, false);
+        core_or_raise([&] { check_optional_name("idempotency_key", k.data, k.length); });
     }
 
     MemoryContext caller = CurrentMemoryContext;
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    spi_connect();
     bool duplicate = false, found = true;
-    static const Oid dup_types[2] = {TEXTOID, TEXTOID};
-    Datum dup_args[2] = {args[0], args[13]};
     if (!partitioned) {
-        execute_plan(kept_plan(&record_plan_10, kRecordSql10, 18, types), args, nulls, false, 0);  // count 0: a bounded INSERT never fires its AFTER STATEMENT trigger
+        run_from(record10, Access::kReadWrite, 0, args);  // count 0: a bounded INSERT never fires its AFTER STATEMENT trigger
         if (SPI_processed == 0) {
             // The key was recorded before (or by a transaction that committed while we waited): return that event.
-            execute_plan(kept_plan(&duplicate_plan_10, kDuplicateSql10, 2, dup_types), dup_args, "  ", false, 1);
+            run(duplicate10, Access::kReadWrite, 1, args[0], args[13]);
             duplicate = true;
             found = SPI_processed > 0;
         }
     } else if (!keyed || PG_ARGISNULL(12) || PG_ARGISNULL(0)) {
-        execute_plan(kept_plan(&record_plan, kRecordSql, 18, types), args, nulls, false, 0);
+        run_from(record, Access::kReadWrite, 0, args);
     } else {
-        static const Oid claim_types[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
-        Datum claim_args[3] = {args[0], args[13], args[12]};
-        execute_plan(kept_plan(&claim_plan, kClaimSql, 3, claim_types), claim_args, "   ", false, 0);
+        run(claim, Access::kReadWrite, 0, args[0], args[13], args[12]);
         if (SPI_processed == 1) {
             bool isnull;
-            args[18] = result_value(0, 1, &isnull);
-            nulls[18] = ' ';
-            nulls[19] = '\0';
-            execute_plan(kept_plan(&record_claimed_plan, kRecordClaimedSql, 19, types), args, nulls, false, 0);
+            args[18] = sql_arg(result_value(0, 1, &isnull));
+            run_from(record_claimed, Access::kReadWrite, 0, args);
         } else {
             duplicate = true;
-            found = find_duplicate(kept_plan(&duplicate_plan, kDuplicateSql, 2, dup_types), args[0], args[13]);
+            found = find_duplicate(tenant, key);
         }
     }
     if (duplicate && !found)
         ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                         errmsg("idempotency_key \"%s\" is held by a transaction this snapshot cannot see",
-                               TextDatumGetCString(args[13])),
+                               TextDatumGetCString(key)),
                         errhint("Retry the transaction.")));
     Datum values[5];
     bool result_nulls[5];
@@ -746,7 +691,7 @@ UM_FUNCTION(usage_record) {
     HeapTuple result = heap_form_tuple(result_desc, values, result_nulls);  // copies the numerics out of SPI
     MemoryContextSwitchTo(spi);
     if (PG_NARGS() > 18 && !PG_ARGISNULL(18))
-        settle_reservation(args[0], args[1], PG_ARGISNULL(1), PG_GETARG_DATUM(18), values[0]);
+        settle_reservation(tenant, args[1].value, args[1].isnull, PG_GETARG_DATUM(18), values[0]);
     SPI_finish();
     return HeapTupleGetDatum(result);
 }

@@ -17,7 +17,7 @@
 #include "module.h"
 #include "pricing.h"
 #include "summary_sql.h"
-#include "spi.h"
+#include "statement.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -163,7 +163,7 @@ UM_FUNCTION(reprice) {
     result_desc = BlessTupleDesc(result_desc);
 
     MemoryContext caller = CurrentMemoryContext;
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    spi_connect();
     execute_plan(kept_plan(&select_plan, kSelectSql, 4, select_types), select_args, select_nulls, false, 0);
     SPITupleTable* events = SPI_tuptable;
     uint64 count = SPI_processed;

@@ -22,7 +22,8 @@
 #include "applicable.h"
 #include "args.h"
 #include "index_infos.h"
-#include "spi.h"
+#include "statement.h"
+#include "tables/tenants.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -62,15 +63,14 @@ void scope_lock_tag(LOCKTAG* tag, Datum tenant, Datum user_id, bool tenant_scope
                          tenant_scope ? kTenantLockSpace : kUserLockSpace);
 }
 
-const char* const kCreateTenantSql =
-    "INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING";
 // Lazy clean-up: marks expired holds of a tenant as such (they stopped counting when they expired; this only
 // takes them out of the held indexes). Rows another transaction is settling or releasing are skipped.
-const char* const kExpireSql =
+Statement<2> expire_holds = {
     "UPDATE usage_meter.reservations SET state = 'expired', closed_at = pg_catalog.now()"
     " WHERE (reservation_id, tenant) IN (SELECT reservation_id, tenant FROM usage_meter.reservations"
     "   WHERE tenant = $1 AND state = 'held' AND expires_at <= $2 ORDER BY expires_at LIMIT 100"
-    "   FOR UPDATE SKIP LOCKED)";
+    "   FOR UPDATE SKIP LOCKED)",
+    {TEXTOID, TIMESTAMPTZOID}};
 constexpr int kCleanEvery = 32;  // reserve() calls of a backend between two clean-ups
 
 const char* scope_words(int scope) {
@@ -110,13 +110,9 @@ pg_attribute_noreturn() void raise_refused(const ApplicableLimits* a, int i, Dat
 // What is known about a reservation that could not be closed: raises the matching error.
 pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char* action, bool tenant_known,
                                                 Datum tenant, Datum user_id, bool user_null) {
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[1] = {INT8OID};
-    execute_plan(kept_plan(&plan,
-                           "SELECT tenant, user_id, state, event_id FROM usage_meter.reservations"
-                           " WHERE reservation_id = $1",
-                           1, types),
-                 &reservation_id, " ", false, 0);
+    static Statement<1> select = {
+        "SELECT tenant, user_id, state, event_id FROM usage_meter.reservations WHERE reservation_id = $1", {INT8OID}};
+    run(select, Access::kReadWrite, 0, sql_arg(reservation_id));
     int64 id = DatumGetInt64(reservation_id);
     bool isnull;
     if (SPI_processed == 0 ||
@@ -292,18 +288,12 @@ UM_FUNCTION(reserve) {
     ApplicableLimits applicable;
     load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &applicable);
 
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+    spi_connect();
     static int calls = 0;
-    if (applicable.zone == nullptr) {
-        static SPIPlanPtr plan = nullptr;
-        static const Oid types[1] = {TEXTOID};
-        execute_plan(kept_plan(&plan, kCreateTenantSql, 1, types), &tenant, " ", false, 0);
-    } else if (++calls % kCleanEvery == 0) {
-        static SPIPlanPtr plan = nullptr;
-        static const Oid types[2] = {TEXTOID, TIMESTAMPTZOID};
-        Datum args[2] = {tenant, TimestampTzGetDatum(created_at)};
-        execute_plan(kept_plan(&plan, kExpireSql, 2, types), args, "  ", false, 0);
-    }
+    if (applicable.zone == nullptr)
+        tenant_ensure(tenant);
+    else if (++calls % kCleanEvery == 0)
+        run(expire_holds, Access::kReadWrite, 0, sql_arg(tenant), sql_arg(TimestampTzGetDatum(created_at)));
 
     // Only scopes with a hard limit are checked and locked; soft limits never refuse.
     LOCKTAG locks[2];
@@ -352,15 +342,12 @@ UM_FUNCTION(reserve) {
 UM_FUNCTION(release) {
     require_arg(fcinfo, 0, "reservation_id");
     Datum id = PG_GETARG_DATUM(0);
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[2] = {INT8OID, TIMESTAMPTZOID};
-    Datum args[2] = {id, TimestampTzGetDatum(GetCurrentTimestamp())};
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
-    execute_plan(kept_plan(&plan,
-                           "UPDATE usage_meter.reservations SET state = 'released', closed_at = pg_catalog.now()"
-                           " WHERE reservation_id = $1 AND state IN ('held', 'expired') RETURNING expires_at > $2",
-                           2, types),
-                 args, "  ", false, 0);
+    static Statement<2> release = {
+        "UPDATE usage_meter.reservations SET state = 'released', closed_at = pg_catalog.now()"
+        " WHERE reservation_id = $1 AND state IN ('held', 'expired') RETURNING expires_at > $2",
+        {INT8OID, TIMESTAMPTZOID}};
+    spi_connect();
+    run(release, Access::kReadWrite, 0, sql_arg(id), sql_arg(TimestampTzGetDatum(GetCurrentTimestamp())));
     if (SPI_processed == 0) raise_not_closable(id, "release", false, 0, 0, true);
     bool isnull;
     bool live = DatumGetBool(result_value(0, 1, &isnull));
@@ -371,16 +358,14 @@ UM_FUNCTION(release) {
 namespace usage_meter::pg {
 
 void settle_reservation(Datum tenant, Datum user_id, bool user_null, Datum reservation_id, Datum event_id) {
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[4] = {TEXTOID, INT8OID, INT8OID, TEXTOID};
-    Datum args[4] = {tenant, reservation_id, event_id, user_id};
-    execute_plan(kept_plan(&plan,
-                           "UPDATE usage_meter.reservations SET state = 'settled', event_id = $3,"
-                           "       closed_at = CASE WHEN state = 'settled' THEN closed_at ELSE pg_catalog.now() END"
-                           " WHERE reservation_id = $2 AND tenant = $1 AND user_id IS NOT DISTINCT FROM $4"
-                           "   AND (state IN ('held', 'expired') OR (state = 'settled' AND event_id = $3))",
-                           4, types),
-                 args, user_null ? "   n" : "    ", false, 0);
+    static Statement<4> settle = {
+        "UPDATE usage_meter.reservations SET state = 'settled', event_id = $3,"
+        "       closed_at = CASE WHEN state = 'settled' THEN closed_at ELSE pg_catalog.now() END"
+        " WHERE reservation_id = $2 AND tenant = $1 AND user_id IS NOT DISTINCT FROM $4"
+        "   AND (state IN ('held', 'expired') OR (state = 'settled' AND event_id = $3))",
+        {TEXTOID, INT8OID, INT8OID, TEXTOID}};
+    run(settle, Access::kReadWrite, 0, sql_arg(tenant), sql_arg(reservation_id), sql_arg(event_id),
+        sql_arg_or_null(user_id, user_null));
     if (SPI_processed == 0) raise_not_closable(reservation_id, "settle", true, tenant, user_id, user_null);
 }
 

@@ -1,6 +1,10 @@
-#include "spi.h"
+#include "statement.h"
 
 namespace usage_meter::pg {
+
+void spi_connect() {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
+}
 
 SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes) {
     if (*slot == nullptr) {
