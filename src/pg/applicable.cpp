@@ -5,7 +5,7 @@
 
 #include "counters.h"
 #include "limits_cache.h"
-#include "relation_oids.h"
+#include "extension_catalog.h"
 
 extern "C" {
 #include "executor/spi.h"

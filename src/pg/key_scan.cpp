@@ -1,6 +1,6 @@
 #include "key_scan.h"
 
-#include "relation_oids.h"
+#include "extension_catalog.h"
 
 extern "C" {
 #include "access/stratnum.h"
@@ -73,11 +73,11 @@ void key_timestamptz_after(ScanKey key, AttrNumber index_column, Datum value) {
 void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count) { index_rescan(scan->scan, keys, key_count, nullptr, 0); }
 
 AttrNumber key_scan_column(const KeyScan* scan, const char* name) {
-    int attnum = SPI_fnumber(RelationGetDescr(scan->heap), name);
+    AttrNumber attnum = extension_column(RelationGetRelid(scan->heap), name);
     if (attnum <= 0)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
                         errmsg("%s has no column \"%s\"", RelationGetRelationName(scan->heap), name)));
-    return static_cast<AttrNumber>(attnum);
+    return attnum;
 }
 
 }  // namespace usage_meter::pg

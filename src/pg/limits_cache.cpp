@@ -1,5 +1,5 @@
 #include "limits_cache.h"
-#include "relation_oids.h"
+#include "extension_catalog.h"
 
 #include <cstring>
 #include <type_traits>

@@ -5,7 +5,7 @@
 #include "index_infos.h"
 #include "limits_cache.h"
 #include "module.h"
-#include "relation_oids.h"
+#include "extension_catalog.h"
 
 extern "C" {
 #include "storage/backendid.h"
@@ -37,6 +37,6 @@ void _PG_init(void) {
         &counter_slots, 16, 1, 1024, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("usage_meter");
     usage_meter::pg::limits_cache_init();
-    usage_meter::pg::relation_oids_init();
+    usage_meter::pg::extension_catalog_init();
     usage_meter::pg::index_infos_init();
 }

@@ -5,7 +5,7 @@
 #include "pricing.h"
 
 #include "args.h"
-#include "relation_oids.h"
+#include "extension_catalog.h"
 #include "statement.h"
 #include "tables/prices.h"
 
@@ -41,7 +41,7 @@ Decimal amount_column(TupleTableSlot* row, AttrNumber attnum, const char* name, 
 
 bool prices_have_tiers() {
     Oid prices = extension_relation_oid("prices");
-    return OidIsValid(prices) && get_attnum(prices, "tiers") != InvalidAttrNumber;
+    return OidIsValid(prices) && extension_column(prices, "tiers") != InvalidAttrNumber;
 }
 
 void price_scan_open(KeyScan* scan) { key_scan_open(scan, "prices", "prices_model_provider_from", 3); }
@@ -88,14 +88,14 @@ bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, 
             amount_column(row, key_scan_column(scan, "cache_write_per_mtok"), "cache_write_per_mtok", &isnull);
         if (!isnull) out->price.cache_write_per_mtok = cache_write;
         out->tier_count = 0;
-        int tiers_attnum = SPI_fnumber(RelationGetDescr(scan->heap), "tiers");  // absent in a 1.0 database
+        const AttrNumber tiers_attnum = extension_column(RelationGetRelid(scan->heap), "tiers");  // absent at 1.0
         if (tiers_attnum > 0) {
             Datum tiers = slot_getattr(row, tiers_attnum, &isnull);
             if (!isnull) out->tier_count = tiers_from_jsonb(DatumGetJsonbP(tiers), out->tiers, "tiers");
         }
         // The per-request fee is a column of the same row: no further lookup. Absent in a 1.0 database.
         out->price.per_request = Decimal();
-        int fee_attnum = SPI_fnumber(RelationGetDescr(scan->heap), "per_request");
+        const AttrNumber fee_attnum = extension_column(RelationGetRelid(scan->heap), "per_request");
         if (fee_attnum > 0) {
             Decimal fee = amount_column(row, fee_attnum, "per_request", &isnull);
             if (!isnull) out->price.per_request = fee;
@@ -218,10 +218,10 @@ UM_FUNCTION(prices_guard) {
     TupleDesc desc = RelationGetDescr(rel);
     HeapTuple tuple = trigger->tg_trigtuple;
     bool isnull, provider_null;
-    Datum model = heap_getattr(tuple, SPI_fnumber(desc, "model"), desc, &isnull);
+    Datum model = heap_getattr(tuple, extension_column(RelationGetRelid(rel), "model"), desc, &isnull);
     if (isnull) return PointerGetDatum(tuple);  // NOT NULL refuses it
-    Datum provider = heap_getattr(tuple, SPI_fnumber(desc, "provider"), desc, &provider_null);
-    Datum from = heap_getattr(tuple, SPI_fnumber(desc, "effective_from"), desc, &isnull);
+    Datum provider = heap_getattr(tuple, extension_column(RelationGetRelid(rel), "provider"), desc, &provider_null);
+    Datum from = heap_getattr(tuple, extension_column(RelationGetRelid(rel), "effective_from"), desc, &isnull);
     if (isnull) return PointerGetDatum(tuple);
     TextView m = text_view(model, false);
     TextView p = text_view(provider, provider_null);
@@ -235,13 +235,13 @@ UM_FUNCTION(prices_guard) {
     static const char* const price_columns[] = {"input_per_mtok", "output_per_mtok", "cache_read_per_mtok",
                                                 "cache_write_per_mtok", "per_request"};
     for (const char* column : price_columns) {
-        int attnum = SPI_fnumber(desc, column);
+        AttrNumber attnum = extension_column(RelationGetRelid(rel), column);
         if (attnum <= 0) continue;  // per_request: from 1.1
         Datum price = heap_getattr(tuple, attnum, desc, &isnull);
         if (!isnull) (void)bounded_from_numeric(price, column, parse_price);
     }
 
-    int tiers_attnum = SPI_fnumber(desc, "tiers");
+    AttrNumber tiers_attnum = extension_column(RelationGetRelid(rel), "tiers");
     Datum tiers = heap_getattr(tuple, tiers_attnum, desc, &isnull);
     if (!isnull) {
         PriceTier parsed[kMaxTiers];

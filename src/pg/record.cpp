@@ -12,7 +12,7 @@
 #include "key_scan.h"
 #include "module.h"
 #include "pricing.h"
-#include "relation_oids.h"
+#include "extension_catalog.h"
 #include "summary_sql.h"
 #include "reservations.h"
 #include "statement.h"

@@ -1,6 +1,7 @@
 #include "tenants.h"
 
 #include "../convert.h"
+#include "../extension_catalog.h"
 #include "../key_scan.h"
 #include "../statement.h"
 
@@ -27,10 +28,11 @@ bool tenant_read(Datum tenant, Snapshot snapshot, TenantRow* out) {
         out->markup_pct =
             stored_decimal(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull), "markup_pct");
         // alert_limits and markup_from are 1.1's: a 1.0 tenant has no alerts and no markup history.
-        const int alert_limits = SPI_fnumber(RelationGetDescr(scan.heap), "alert_limits");
+        const Oid relid = RelationGetRelid(scan.heap);
+        const AttrNumber alert_limits = extension_column(relid, "alert_limits");
         Datum flag = alert_limits > 0 ? slot_getattr(scan.row, alert_limits, &isnull) : BoolGetDatum(false);
         out->alert_limits = alert_limits > 0 && !isnull && DatumGetBool(flag);
-        const int markup_from = SPI_fnumber(RelationGetDescr(scan.heap), "markup_from");
+        const AttrNumber markup_from = extension_column(relid, "markup_from");
         Datum from = markup_from > 0 ? slot_getattr(scan.row, markup_from, &isnull) : static_cast<Datum>(0);
         out->has_markup_from = markup_from > 0 && !isnull;
         out->markup_from = out->has_markup_from ? DatumGetTimestampTz(from) : 0;
