@@ -13,9 +13,10 @@
 #include "module.h"
 #include "pricing.h"
 #include "extension_catalog.h"
-#include "summary_sql.h"
+#include "rollup.h"
 #include "reservations.h"
 #include "statement.h"
+#include "tables/events.h"
 #include "tables/tenants.h"
 
 extern "C" {
@@ -40,46 +41,6 @@ extern "C" {
 
 namespace usage_meter::pg {
 namespace {
-
-enum EventColumn {
-    kTenant, kUserId, kOperation, kModel, kProvider,
-    kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens, kReasoningTokens,
-    kQuantity, kCost, kBilledCost, kPriced, kCostSource, kPriceId, kUnitPriceId, kMarkupPct,
-    kOccurredAt, kDay, kRecordedAt, kIdempotencyKey, kSessionId, kLatencyMs, kSuccess, kMetadata,
-    kEventColumnCount
-};
-
-const char* const kEventColumnNames[kEventColumnCount] = {
-    "tenant", "user_id", "operation", "model", "provider",
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-    "quantity", "cost", "billed_cost", "priced", "cost_source", "price_id", "unit_price_id", "markup_pct",
-    "occurred_at", "day", "recorded_at", "idempotency_key", "session_id", "latency_ms", "success", "metadata",
-};
-
-// Attribute numbers of the ledger's columns, found by name (so upgrades may add columns) and cached until
-// the table's shape changes.
-const int* event_attnums(TupleDesc desc) {
-    static int attnums[kEventColumnCount];
-    static bool valid = false;
-    if (valid && attnums[kEventColumnCount - 1] <= desc->natts) {
-        bool same = true;
-        for (int c = 0; c < kEventColumnCount && same; ++c) {
-            Form_pg_attribute a = TupleDescAttr(desc, attnums[c] - 1);
-            same = !a->attisdropped && std::strcmp(NameStr(a->attname), kEventColumnNames[c]) == 0;
-        }
-        if (same) return attnums;
-    }
-    valid = false;
-    for (int c = 0; c < kEventColumnCount; ++c) {
-        int attnum = SPI_fnumber(desc, kEventColumnNames[c]);
-        if (attnum <= 0)
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                            errmsg("usage_meter.events has no column \"%s\"", kEventColumnNames[c])));
-        attnums[c] = attnum;
-    }
-    valid = true;
-    return attnums;
-}
 
 // Everything the ledger needs from the settings tables to bucket and price one event. Plain data only.
 struct EventContext {
@@ -371,52 +332,6 @@ UM_FUNCTION(events_prepare) {
 namespace usage_meter::pg {
 namespace {
 
-// The roll-up of a statement that wrote one event, by far the most common case (one usage_record call): the
-// same additions as kRollupTemplate, with the row's values bound as parameters, so none of the grouping
-// machinery runs. Writes the daily row, then the tenant's and the user's counters, in the set-based order.
-const char* const kRollupOneSql =
-    "WITH daily AS ("
-    "  INSERT INTO usage_meter.daily_rollup AS r (tenant, user_id, day, operation, provider, model, slot,"
-    "         requests, errors, unpriced, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
-    "         reasoning_tokens, quantity, cost, billed_cost, latency_ms_total)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $21, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-    UM_DAILY_ROLLUP_ADD ")"
-    " INSERT INTO usage_meter.counters AS c (tenant, user_id, period, period_start, slot, requests, tokens, cost,"
-    "        billed_cost)"
-    " SELECT $1, v.user_id, v.period, v.period_start, $7, $21, $20, $16, $17"
-    "   FROM (VALUES (NULL::text, 'day', $3::date, true), (NULL, 'month', $19::date, true),"
-    "                ($2, 'day', $3, false), ($2, 'month', $19, false)) AS v(user_id, period, period_start, total)"
-    "  WHERE v.total OR $2 IS NOT NULL"
-    UM_COUNTERS_ADD;
-
-// Rolls up one ledger row, given deformed (values, nulls indexed by attnum - 1); sign is -1 for a reversal.
-// Runs inside SPI.
-void roll_up_one(const Datum* values, const bool* nulls, const int* att, int sign) {
-    static Statement<21> roll_up = {
-        kRollupOneSql,
-        {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID, INT8OID, INT8OID, INT8OID,
-         INT8OID, INT8OID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID, INT8OID, DATEOID, INT8OID, INT8OID}};
-    auto value = [&](int c) { return values[att[c] - 1]; };
-    auto is_null = [&](int c) { return nulls[att[c] - 1]; };
-    auto column = [&](int c) { return sql_arg_or_null(value(c), is_null(c)); };
-    const Datum zero = numeric_from_decimal(Decimal());
-    auto amount = [&](int c) { return sql_arg(is_null(c) ? zero : value(c)); };
-    int64 tokens = 0;
-    static const int counted[4] = {kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens};
-    for (int c : counted) tokens += DatumGetInt64(value(c));
-    DateADT day = DatumGetDateADT(value(kDay));
-    DateADT month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(day)));
-    run(roll_up, Access::kReadWrite, 0, column(kTenant), column(kUserId), sql_arg(value(kDay)),
-        sql_arg(value(kOperation)), column(kProvider), column(kModel),
-        sql_arg(Int16GetDatum(static_cast<int16>(counter_slot()))),
-        sql_arg(Int64GetDatum(DatumGetBool(value(kSuccess)) ? 0 : sign)),
-        sql_arg(Int64GetDatum(DatumGetBool(value(kPriced)) ? 0 : sign)), sql_arg(value(kInputTokens)),
-        sql_arg(value(kOutputTokens)), sql_arg(value(kCacheReadTokens)), sql_arg(value(kCacheWriteTokens)),
-        sql_arg(value(kReasoningTokens)), amount(kQuantity), amount(kCost), amount(kBilledCost),
-        sql_arg(Int64GetDatum(is_null(kLatencyMs) ? 0 : DatumGetInt32(value(kLatencyMs)))),
-        sql_arg(DateADTGetDatum(month)), sql_arg(Int64GetDatum(tokens)), sql_arg(Int64GetDatum(sign)));
-}
-
 }  // namespace
 }  // namespace usage_meter::pg
 
@@ -443,7 +358,7 @@ UM_FUNCTION(events_rollup) {
         const int* att = event_attnums(desc);
         // A restored row (events_prepare kept its earlier recorded_at) came with its summaries: not rolled up again.
         if (DatumGetTimestampTz(row->tts_values[att[kRecordedAt] - 1]) >= GetCurrentTransactionStartTimestamp()) {
-            roll_up_one(row->tts_values, row->tts_isnull, att, event_sign(desc, row->tts_values, row->tts_isnull));
+            rollup_event(row->tts_values, row->tts_isnull, att, event_sign(desc, row->tts_values, row->tts_isnull));
             // Alerts: nothing more for a tenant without alerting limits (the flag events_prepare read with
             // the tenant).
             Datum tenant = row->tts_values[att[kTenant] - 1];
@@ -463,8 +378,8 @@ UM_FUNCTION(events_rollup) {
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
     SPIPlanPtr* rollup_plan = &rollup_plans[reversal_attnum(desc) > 0 ? 1 : 0];
     if (*rollup_plan == nullptr)
-        kept_plan(rollup_plan, psprintf(kRollupTemplate, event_sign_sql(desc), "new_events",
-                                            "WHERE recorded_at >= pg_catalog.now()"), 1, types);
+        kept_plan(rollup_plan, rollup_batch_sql(event_sign_sql(desc), "new_events", "WHERE recorded_at >= pg_catalog.now()"),
+                  1, types);
     Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
     execute_plan(*rollup_plan, &slot, " ", false, 0);
     fire_batch_alerts("new_events", "WHERE recorded_at >= pg_catalog.now()", 0, nullptr, nullptr, nullptr);
@@ -499,7 +414,7 @@ UM_FUNCTION(roll_up) {
         plan = nullptr;
     }
     if (plan == nullptr) {
-        kept_plan(&plan, psprintf(kRollupTemplate, sign_sql, "pg_catalog.unnest($2) AS new_events", ""), 2, types);
+        kept_plan(&plan, rollup_batch_sql(sign_sql, "pg_catalog.unnest($2) AS new_events", ""), 2, types);
         plan_type = array_type;
         plan_reversals = reversals;
     }

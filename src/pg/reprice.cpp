@@ -11,12 +11,12 @@
 // needs a new snapshot per statement, so reprice runs in READ COMMITTED only (like rebuild).
 //
 // The corrections are gathered first and applied at the end in one roll-up statement, in the global key order
-// every writer uses (summary_sql.h): reprice never holds a summary row while it waits for another.
+// every writer uses (rollup.h): reprice never holds a summary row while it waits for another.
 
 #include "args.h"
 #include "module.h"
 #include "pricing.h"
-#include "summary_sql.h"
+#include "rollup.h"
 #include "statement.h"
 
 extern "C" {
@@ -99,7 +99,7 @@ void corrections_apply(Corrections* c, int16 slot) {
     if (plan == nullptr) {
         types[0] = INT2OID;
         for (int i = 0; i < Corrections::kColumns; ++i) types[1 + i] = get_array_type(c->columns[i]->element_type);
-        kept_plan(&plan, psprintf(kRollupTemplate, "sign", kCorrectionRows, ""), 1 + Corrections::kColumns, types);
+        kept_plan(&plan, rollup_batch_sql("sign", kCorrectionRows, ""), 1 + Corrections::kColumns, types);
     }
     Datum args[1 + Corrections::kColumns];
     args[0] = Int16GetDatum(slot);
