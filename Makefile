@@ -3,10 +3,14 @@
 
 EXTENSION = usage_meter
 MODULE_big = usage_meter
-DATA = $(wildcard extension/usage_meter--*.sql)
 
-CORE_SRCS = $(wildcard src/core/*.cpp)
-PG_SRCS = $(wildcard src/pg/*.cpp)
+# Paths are relative to the source directory, $(srcdir) (set by PGXS; another directory in a VPATH build, as
+# Debian's pg_buildext does: make -C build -f SRC/Makefile VPATH=SRC). The variables are expanded only once
+# PGXS has set it.
+DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/extension/$(EXTENSION)--*.sql))
+
+CORE_SRCS = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/core/*.cpp))
+PG_SRCS = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 REGRESS = recording pricing time_zones idempotency limits bad_input rollback bulk_load roll_up
@@ -33,8 +37,8 @@ ISOLATION += rebuild_while_recording retention_race
 REGRESS += ledger_invariants
 ISOLATION += void_reprice_race partition_while_recording drop_while_recording
 
-REGRESS_OPTS = --inputdir=. --outputdir=build/regress
-ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
+REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress
+ISOLATION_OPTS = --inputdir=$(srcdir) --outputdir=build/isolation
 
 PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -fno-strict-aliasing -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -56,4 +60,10 @@ build/regress build/isolation:
 
 # PGXS tracks no header dependencies here: rebuild every object when any header changes, so a changed struct
 # can never meet an object compiled against the old one.
-$(OBJS) $(OBJS:.o=.bc): $(wildcard src/core/*.h src/pg/*.h)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard $(srcdir)/src/core/*.h $(srcdir)/src/pg/*.h)
+
+# In a VPATH build the objects go to the build directory's src/core and src/pg, which must exist first (named
+# by absolute path: make would find the relative names in the source directory through VPATH).
+$(OBJS) $(OBJS:.o=.bc): | $(abspath $(sort $(dir $(OBJS))))
+$(abspath $(sort $(dir $(OBJS)))):
+	mkdir -p $@
