@@ -59,17 +59,23 @@ int compare_nonnegative_ratios(u128 p, u128 q, u128 r, u128 s) {
 
 u128 magnitude(__int128 v) { return v < 0 ? -static_cast<u128>(v) : static_cast<u128>(v); }
 
-}  // namespace
-
-Decimal Decimal::make(__int128 units, int scale) {
+// Drops trailing fractional zeros; refuses more than kMaxScale places.
+template <typename Scale>
+void normalize(__int128& units, Scale& scale) {
     while (scale > 0 && units % 10 == 0) {
         units /= 10;
         --scale;
     }
-    if (scale > kMaxScale) {
+    if (scale > Decimal::kMaxScale) {
         throw CoreError(ErrorKind::OutOfRange, "decimal value has more than 36 decimal places",
                         "round the value before passing it");
     }
+}
+
+}  // namespace
+
+Decimal Decimal::make(__int128 units, int scale) {
+    normalize(units, scale);
     return Decimal(units, scale);
 }
 
@@ -130,14 +136,7 @@ Decimal Decimal::parse(std::string_view text) {
         if (++digits > kMaxDigits) overflow();
         ++scale;
     }
-    while (scale > 0 && units % 10 == 0) {
-        units /= 10;
-        --scale;
-    }
-    if (scale > kMaxScale) {
-        throw CoreError(ErrorKind::OutOfRange, "decimal value has more than 36 decimal places",
-                        "round the value before passing it");
-    }
+    normalize(units, scale);
     return Decimal(negative ? -units : units, static_cast<int>(scale));
 }
 

@@ -25,4 +25,18 @@ void require_finite(TimestampTz value, const char* name, bool allow_minus_infini
                                allow_minus_infinity ? " or -infinity" : "")));
 }
 
+Estimate request_args(FunctionCallInfo fcinfo, Datum* user_id, bool* user_null) {
+    *user_null = PG_ARGISNULL(1);
+    *user_id = *user_null ? 0 : PG_GETARG_DATUM(1);
+    TextView user = text_view(*user_id, *user_null);
+    Estimate estimate;
+    if (!PG_ARGISNULL(2)) estimate.cost = estimate_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
+    estimate.tokens = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+    core_or_raise([&] {
+        check_user_id("user_id", user.data, user.length);
+        check_token_count("estimated_tokens", estimate.tokens);
+    });
+    return estimate;
+}
+
 }  // namespace usage_meter::pg

@@ -18,4 +18,8 @@ Datum name_arg(FunctionCallInfo fcinfo, int i, const char* name);
 // Raises "invalid <name>: it must be finite" for +infinity (and -infinity unless allowed).
 void require_finite(TimestampTz value, const char* name, bool allow_minus_infinity);
 
+// The request a limit is checked for, arguments 1 to 3 (user_id, estimated_cost, estimated_tokens, NULL
+// meaning none): the user (*user_null for the tenant as a whole) and the estimate, validated.
+Estimate request_args(FunctionCallInfo fcinfo, Datum* user_id, bool* user_null);
+
 }  // namespace usage_meter::pg

@@ -38,16 +38,9 @@ pg_tz* tenant_zone(Datum tenant) {
 //   -> (allowed, metric, period, used, max_value, remaining, resets_at, held)
 UM_FUNCTION(check_limit) {
     Datum tenant = name_arg(fcinfo, 0, "tenant");
-    bool user_null = PG_ARGISNULL(1);
-    Datum user_id = user_null ? 0 : PG_GETARG_DATUM(1);
-    TextView user = text_view(user_id, user_null);
-    Estimate estimate;
-    if (!PG_ARGISNULL(2)) estimate.cost = estimate_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
-    estimate.tokens = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
-    core_or_raise([&] {
-        check_user_id("user_id", user.data, user.length);
-        check_token_count("estimated_tokens", estimate.tokens);
-    });
+    bool user_null;
+    Datum user_id;
+    const Estimate estimate = request_args(fcinfo, &user_id, &user_null);
     TupleDesc result_desc;
     if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE)
         elog(ERROR, "check_limit must return a row");

@@ -263,19 +263,12 @@ Decision try_fast_path(ApplicableLimits* a, Datum tenant, Datum user_id, bool us
 // reserve(tenant, user_id, estimated_cost, estimated_tokens, ttl) -> reservation_id, or ERROR UM001.
 UM_FUNCTION(reserve) {
     Datum tenant = name_arg(fcinfo, 0, "tenant");
-    bool user_null = PG_ARGISNULL(1);
-    Datum user_id = user_null ? 0 : PG_GETARG_DATUM(1);
-    TextView user = text_view(user_id, user_null);
     require_arg(fcinfo, 2, "estimated_cost");
     require_arg(fcinfo, 3, "estimated_tokens");
     require_arg(fcinfo, 4, "ttl");
-    Estimate estimate;
-    estimate.cost = estimate_from_numeric(PG_GETARG_DATUM(2), "estimated_cost");
-    estimate.tokens = PG_GETARG_INT64(3);
-    core_or_raise([&] {
-        check_user_id("user_id", user.data, user.length);
-        check_token_count("estimated_tokens", estimate.tokens);
-    });
+    bool user_null;
+    Datum user_id;
+    const Estimate estimate = request_args(fcinfo, &user_id, &user_null);
     Interval* ttl = PG_GETARG_INTERVAL_P(4);
     const TimestampTz created_at = GetCurrentTimestamp();
     TimestampTz expires_at = DatumGetTimestampTz(
