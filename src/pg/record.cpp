@@ -17,6 +17,8 @@
 #include "reservations.h"
 #include "statement.h"
 #include "tables/events.h"
+#include "tables/idempotency_keys.h"
+#include "tables/retention.h"
 #include "tables/tenants.h"
 
 extern "C" {
@@ -95,66 +97,26 @@ void raise_null(const char* column) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", column)));
 }
 
-// The ledger of a 1.1 database is partitioned by time and keeps its idempotency keys in a table of their own
-// (a unique index of a partitioned table must contain the partition key); a 1.0 ledger has a unique index.
-Oid idempotency_keys_table() {
-    return extension_relation_oid("idempotency_keys");
-}
-
 // Claims the tenant's idempotency key for the event being inserted, unless it already holds it (usage_record
 // claims the key before inserting the event). Another event holding it is a duplicate: refused, as the unique
 // index of a 1.0 ledger refused it. A claim by a concurrent transaction makes the INSERT wait for it, and fail
-// if it commits. The lookup reads the latest snapshot, not the statement's: it sees the keys claimed by earlier
-// rows of the same statement (a bulk load repeating a key) and by transactions committed since it began, so
-// both get the same clear refusal instead of the key table's unique violation.
+// if it commits.
 void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurred_at) {
-    KeyScan scan;
-    ScanKeyData keys[2];
-    key_scan_open_with(&scan, "idempotency_keys", "idempotency_keys_pkey", 2, GetLatestSnapshot());
-    key_text(&scan, &keys[0], 1, tenant);
-    key_text(&scan, &keys[1], 2, key);
-    key_scan_rescan(&scan, keys, 2);
-    bool found = key_scan_next(&scan);
-    int64 holder = 0;
-    if (found) {
-        bool isnull;
-        holder = DatumGetInt64(slot_getattr(scan.row, key_scan_column(&scan, "event_id"), &isnull));
-    }
-    key_scan_close(&scan);
-    if (found) {
+    int64 holder;
+    if (key_holder(tenant, key, &holder)) {
         if (holder == DatumGetInt64(event_id)) return;
         ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
                         errmsg("duplicate idempotency_key \"%s\": tenant \"%s\" recorded it as event %lld",
                                TextDatumGetCString(key), TextDatumGetCString(tenant), static_cast<long long>(holder))));
     }
-    static Statement<4> claim = {
-        "INSERT INTO usage_meter.idempotency_keys (tenant, idempotency_key, event_id, occurred_at)"
-        " VALUES ($1, $2, $3, $4)",
-        {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID}};
     spi_connect();
-    run(claim, Access::kReadWrite, 0, sql_arg(tenant), sql_arg(key), sql_arg(event_id), sql_arg(occurred_at));
+    key_insert(tenant, key, event_id, occurred_at);
     SPI_finish();
 }
 
 // Rows of a month without a partition go to the default partition; those before the retention boundary
 // (usage_meter.retention.kept_from) are refused: their month was dropped, with the idempotency keys that would
 // have recognised a retry. Rows routed to a monthly partition are after the boundary by construction.
-// The retention boundary, false when nothing was ever dropped. The latest committed one, not the statement's
-// snapshot: an insert that waited for drop_events_before's lock was routed after the drop, so it must also see
-// the boundary that drop committed.
-bool retention_boundary(TimestampTz* kept_from) {
-    KeyScan scan;
-    key_scan_open_with(&scan, "retention", "retention_pkey", 0, GetLatestSnapshot());
-    key_scan_rescan(&scan, nullptr, 0);
-    bool found = key_scan_next(&scan);
-    if (found) {
-        bool isnull;
-        *kept_from = DatumGetTimestampTz(slot_getattr(scan.row, key_scan_column(&scan, "kept_from"), &isnull));
-    }
-    key_scan_close(&scan);
-    return found;
-}
-
 void check_retention(Relation partition, TimestampTz occurred_at) {
     if (!partition->rd_rel->relispartition || std::strcmp(RelationGetRelationName(partition), "events_default") != 0)
         return;
@@ -175,7 +137,7 @@ HeapTuple finish_row(Relation partition, HeapTuple row) {
     Datum at = heap_getattr(row, att[kOccurredAt], desc, &null_at);
     if (!null_at) check_retention(partition, DatumGetTimestampTz(at));
     Datum key = heap_getattr(row, att[kIdempotencyKey], desc, &null_key);
-    if (null_key || null_at || !OidIsValid(idempotency_keys_table())) return row;
+    if (null_key || null_at || !keys_table_exists()) return row;
     Datum tenant = heap_getattr(row, att[kTenant], desc, &null_tenant);
     int id_attnum = SPI_fnumber(desc, "event_id");
     if (id_attnum <= 0) elog(ERROR, "usage_meter.events has no column \"event_id\"");
@@ -452,49 +414,6 @@ UM_FUNCTION(events_append_only) {
 namespace usage_meter::pg {
 namespace {
 
-// A 1.0 ledger: its unique index (tenant, idempotency_key) is the arbiter.
-const char* const kRecordSql10 =
-    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"
-    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"
-    "       idempotency_key, session_id, latency_ms, success, metadata)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-    " ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-    " RETURNING event_id, cost, billed_cost, priced";
-
-const char* const kDuplicateSql10 =
-    "SELECT event_id, cost, billed_cost, priced FROM usage_meter.events"
-    " WHERE tenant = $1 AND idempotency_key = $2";
-
-// A partitioned (1.1) ledger: the event id comes from the sequence, or ($19) from the key's claim.
-const char* const kRecordSql =
-    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"
-    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"
-    "       idempotency_key, session_id, latency_ms, success, metadata)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-    " RETURNING event_id, cost, billed_cost, priced";
-
-const char* const kRecordClaimedSql =
-    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"
-    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"
-    "       idempotency_key, session_id, latency_ms, success, metadata, event_id)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-    " RETURNING event_id, cost, billed_cost, priced";
-
-// Claims the key with a new event id; no row when it is held (waiting for a concurrent holder to finish).
-const char* const kClaimSql =
-    "INSERT INTO usage_meter.idempotency_keys AS k (tenant, idempotency_key, event_id, occurred_at)"
-    " VALUES ($1, $2, pg_catalog.nextval('usage_meter.event_id_seq'), $3)"
-    " ON CONFLICT (tenant, idempotency_key) DO NOTHING RETURNING k.event_id";
-
-// The event holding a key. The key row outlives an event whose month drop_events_before dropped (a
-// tombstone, so that a late retry is refused rather than counted again): then only the key's columns come back.
-const char* const kDuplicateSql =
-    "SELECT e.event_id, e.cost, e.billed_cost, e.priced, k.event_id, k.occurred_at"
-    "  FROM usage_meter.idempotency_keys AS k"
-    "  LEFT JOIN usage_meter.events AS e"
-    "         ON e.tenant = k.tenant AND e.event_id = k.event_id AND e.occurred_at = k.occurred_at"
-    " WHERE k.tenant = $1 AND k.idempotency_key = $2";
-
 // How many times a READ COMMITTED duplicate lookup is repeated when the key's event is not visible yet. It
 // happens when the lookup took its snapshot, then waited for create_partitions (which moves the event from the
 // default partition into its month's) and ran against the new partition: a new snapshot sees the move.
@@ -504,11 +423,9 @@ constexpr int kDuplicateLookups = 3;
 // Returns false when the holder is not visible to any snapshot tried (only possible when the snapshot is the
 // transaction's, under REPEATABLE READ or SERIALIZABLE).
 bool find_duplicate(Datum tenant, Datum key) {
-    static Statement<2> duplicate = {kDuplicateSql, {TEXTOID, TEXTOID}};
     const int lookups = IsolationUsesXactSnapshot() ? 1 : kDuplicateLookups;
     for (int i = 0; i < lookups; ++i) {
-        // Not read-only: each execution takes a new snapshot.
-        run(duplicate, Access::kReadWrite, 1, sql_arg(tenant), sql_arg(key));
+        key_event(tenant, key);
         if (SPI_processed == 0) continue;  // the holder is not visible: it committed after our snapshot
         bool event_null, isnull;
         result_value(0, 1, &event_null);
@@ -538,29 +455,18 @@ bool find_duplicate(Datum tenant, Datum key) {
 // reservation_id (1.1; a database still at 1.0 calls with 18 arguments) settles that reservation in the same
 // transaction: its hold stops counting as the event's usage starts to.
 UM_FUNCTION(usage_record) {
-    // The arguments, in the order of the INSERT statements' parameters; [18] is the event id a key claimed.
-    constexpr std::array<Oid, 19> kTypes = {TEXTOID,    TEXTOID,    TEXTOID, TEXTOID,        INT8OID, INT8OID, INT8OID,
-                                            INT8OID,    INT8OID,    NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID,
-                                            TEXTOID,    TEXTOID,    INT4OID, BOOLOID,        JSONBOID, INT8OID};
-    constexpr std::array<Oid, 18> kTypes18 = {TEXTOID,    TEXTOID, TEXTOID,        TEXTOID, INT8OID, INT8OID,
-                                              INT8OID,    INT8OID, INT8OID,        NUMERICOID, NUMERICOID, TEXTOID,
-                                              TIMESTAMPTZOID, TEXTOID, TEXTOID,    INT4OID, BOOLOID, JSONBOID};
-    static Statement<18> record10 = {kRecordSql10, kTypes18}, record = {kRecordSql, kTypes18};
-    static Statement<19> record_claimed = {kRecordClaimedSql, kTypes};
-    static Statement<2> duplicate10 = {kDuplicateSql10, {TEXTOID, TEXTOID}};
-    static Statement<3> claim = {kClaimSql, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
     TupleDesc result_desc;
     if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE)
         elog(ERROR, "usage_record must return usage_meter.recorded");
     result_desc = BlessTupleDesc(result_desc);
 
-    SqlArg args[19];
-    for (int i = 0; i < 18; ++i) args[i] = sql_arg_or_null(PG_GETARG_DATUM(i), PG_ARGISNULL(i));
+    SqlArg args[kEventInsertArgs + 1];  // [kEventInsertArgs]: the event id a key claimed
+    for (int i = 0; i < kEventInsertArgs; ++i) args[i] = sql_arg_or_null(PG_GETARG_DATUM(i), PG_ARGISNULL(i));
     // Missing token counts and metadata mean none: the ledger trigger turns NULL counts into 0, and
     // metadata into '{}'. A NULL success or occurred_at is refused there.
     const Datum tenant = args[0].value, key = args[13].value;
 
-    const bool partitioned = OidIsValid(idempotency_keys_table());
+    const bool partitioned = keys_table_exists();
     const bool keyed = !PG_ARGISNULL(13);
     if (partitioned && keyed) {
         // The key is checked before it is claimed, so a bad one gets the ledger's own message.
@@ -572,21 +478,20 @@ UM_FUNCTION(usage_record) {
     spi_connect();
     bool duplicate = false, found = true;
     if (!partitioned) {
-        run_from(record10, Access::kReadWrite, 0, args);  // count 0: a bounded INSERT never fires its AFTER STATEMENT trigger
+        event_insert(args, EventInsert::kKeyedByIndex);
         if (SPI_processed == 0) {
             // The key was recorded before (or by a transaction that committed while we waited): return that event.
-            run(duplicate10, Access::kReadWrite, 1, args[0], args[13]);
+            event_by_key(tenant, key);
             duplicate = true;
             found = SPI_processed > 0;
         }
     } else if (!keyed || PG_ARGISNULL(12) || PG_ARGISNULL(0)) {
-        run_from(record, Access::kReadWrite, 0, args);
+        event_insert(args, EventInsert::kNewId);
     } else {
-        run(claim, Access::kReadWrite, 0, args[0], args[13], args[12]);
-        if (SPI_processed == 1) {
-            bool isnull;
-            args[18] = sql_arg(result_value(0, 1, &isnull));
-            run_from(record_claimed, Access::kReadWrite, 0, args);
+        Datum event_id;
+        if (key_claim(tenant, key, args[12].value, &event_id)) {
+            args[kEventInsertArgs] = sql_arg(event_id);
+            event_insert(args, EventInsert::kClaimedId);
         } else {
             duplicate = true;
             found = find_duplicate(tenant, key);
