@@ -7,6 +7,7 @@
 
 #include "decimal.h"
 #include "error.h"
+#include "limit_precedence.h"
 #include "limits.h"
 #include "model_match.h"
 #include "payload.h"

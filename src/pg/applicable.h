@@ -16,21 +16,19 @@ namespace usage_meter::pg {
 // Per metric and period (4 x 2): at most one tenant-wide limit, one named-user limit and one '*' limit.
 constexpr int kMaxApplicableLimits = 24;
 
-enum LimitScope { kScopeTenant = 0, kScopeNamedUser = 1, kScopeEachUser = 2 };
-
 struct ApplicableLimits {
     pg_tz* zone;  // the tenant's time zone; nullptr for a tenant never seen (it has no limits)
     int count;
     usage_meter::LimitState limits[kMaxApplicableLimits];
-    int scope[kMaxApplicableLimits];  // LimitScope
+    int scope[kMaxApplicableLimits];  // LimitScope (limit_precedence.h)
     bool alert[kMaxApplicableLimits]; // limits.alert (1.1): whether the limit sends alerts; false at 1.0
     PeriodBounds day;                 // the current day and month in the tenant's zone (set when count > 0)
     PeriodBounds month;
 };
 
 // Reads the tenant and the limits that cover (tenant, user) under the active snapshot: the tenant's own, the
-// user's named ones, and the '*' ones the user has no named limit for; ordered tenant-wide first, then by
-// metric and period names (decide() breaks ties by order). used and held are left at zero.
+// user's named ones, and the '*' ones the user has no named limit for; in the order applicable_limit_order
+// (limit_precedence.h) gives them, which decide() breaks ties by. used and held are left at zero.
 void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, TimestampTz now, ApplicableLimits* out);
 
 // Fills each limit's used from the live counters, read under `snapshot`.
