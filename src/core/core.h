@@ -14,4 +14,5 @@
 #include "price_map.h"
 #include "period.h"
 #include "pricing.h"
+#include "reprice.h"
 #include "validate.h"
