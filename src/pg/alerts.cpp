@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "applicable.h"
+#include "convert.h"
+#include "key_scan.h"
 #include "spi.h"
 
 extern "C" {

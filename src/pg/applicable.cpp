@@ -2,7 +2,9 @@
 
 #include <cstring>
 
+#include "convert.h"
 #include "counters.h"
+#include "key_scan.h"
 #include "limits_cache.h"
 #include "relation_oids.h"
 
