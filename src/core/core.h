@@ -7,10 +7,12 @@
 
 #include "decimal.h"
 #include "error.h"
+#include "limit_precedence.h"
 #include "limits.h"
 #include "model_match.h"
 #include "payload.h"
 #include "price_map.h"
 #include "period.h"
 #include "pricing.h"
+#include "reprice.h"
 #include "validate.h"

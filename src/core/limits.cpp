@@ -102,4 +102,10 @@ unsigned alert_levels(const Decimal& used, const Decimal& max_value, bool hard) 
     return levels;
 }
 
+bool alert_check_includes(bool alert, Period period, const CivilDate* event_day,
+                          const CivilDate& current_period_start) {
+    if (!alert) return false;
+    return event_day == nullptr || period_start(period, *event_day) == current_period_start;
+}
+
 }  // namespace usage_meter

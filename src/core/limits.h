@@ -60,4 +60,11 @@ const char* alert_level_name(unsigned level);
 // once per period, the first time they see it reached.
 unsigned alert_levels(const Decimal& used, const Decimal& max_value, bool hard);
 
+// Whether the alert check after a roll-up looks at a limit: only a limit with alerts (limits.alert) and, when
+// the roll-up was of events on one local day (event_day, in the tenant's zone), only if the limit's current
+// period, which starts on current_period_start, contains that day: an event in another period changes nothing
+// the limit measures. With no event day (nullptr: a set-based roll-up) every limit with alerts is looked at.
+bool alert_check_includes(bool alert, Period period, const CivilDate* event_day,
+                          const CivilDate& current_period_start);
+
 }  // namespace usage_meter

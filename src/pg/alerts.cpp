@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "applicable.h"
+#include "convert.h"
+#include "key_scan.h"
 #include "statement.h"
 
 extern "C" {
@@ -169,21 +171,20 @@ int due_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event
     ApplicableLimits& a = *out;
     load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &a);
     if (a.count == 0) return 0;
-    const DateADT day = pg_date_from_civil(a.day.start), month = pg_date_from_civil(a.month.start);
-    DateADT event_month = 0;
-    if (event_day != nullptr)
-        event_month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(*event_day)));
     int kept = 0;
-    for (int i = 0; i < a.count; ++i) {
-        if (!a.alert[i]) continue;
-        if (event_day != nullptr &&
-            !(a.limits[i].period == Period::Day ? *event_day == day : event_month == month))
-            continue;
-        a.limits[kept] = a.limits[i];
-        a.scope[kept] = a.scope[i];
-        a.alert[kept] = true;
-        ++kept;
-    }
+    core_or_raise([&] {
+        CivilDate event_date;
+        if (event_day != nullptr) event_date = civil_from_pg_date(*event_day);
+        for (int i = 0; i < a.count; ++i) {
+            if (!alert_check_includes(a.alert[i], a.limits[i].period, event_day != nullptr ? &event_date : nullptr,
+                                      bounds_of(&a, i).start))
+                continue;
+            a.limits[kept] = a.limits[i];
+            a.scope[kept] = a.scope[i];
+            a.alert[kept] = true;
+            ++kept;
+        }
+    });
     a.count = kept;
     if (a.count == 0) return 0;
     read_used(&a, tenant, user_id, snapshot);

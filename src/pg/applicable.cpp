@@ -1,9 +1,10 @@
 #include "applicable.h"
 
 #include <cstring>
-#include <utility>
 
+#include "convert.h"
 #include "counters.h"
+#include "key_scan.h"
 #include "limits_cache.h"
 #include "extension_catalog.h"
 
@@ -143,10 +144,12 @@ void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapsho
     key_scan_close(&tenants);
     if (out->zone == nullptr) return;
 
-    // Each group is one index scan on limits_scope (tenant, user_id, ...).
-    usage_meter::LimitState* limits = out->limits;
-    int* scope = out->scope;
-    int& count = out->count;
+    // Each group is one index scan on limits_scope (tenant, user_id, ...): the candidates, in the order read.
+    // Amounts are converted only for the candidates that apply (a replaced '*' limit's never is).
+    LimitCandidate candidates[kMaxApplicableLimits];
+    Datum max_values[kMaxApplicableLimits];
+    bool hard[kMaxApplicableLimits], alert[kMaxApplicableLimits];
+    int read = 0;
     KeyScan scan;
     key_scan_open_with(&scan, "limits", "limits_scope", 2, snapshot);
     const AttrNumber metric_col = key_scan_column(&scan, "metric"), period_col = key_scan_column(&scan, "period"),
@@ -160,43 +163,41 @@ void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapsho
             key_text(&scan, &keys[1], 2, g == kScopeNamedUser ? user_id : CStringGetTextDatum("*"));
         key_scan_rescan(&scan, keys, 2);
         while (key_scan_next(&scan)) {
-            if (count == kMaxApplicableLimits) elog(ERROR, "usage_meter: too many applicable limits");
+            if (read == kMaxApplicableLimits) elog(ERROR, "usage_meter: too many applicable limits");
             bool isnull;
             TextView metric_text = text_view(slot_getattr(scan.row, metric_col, &isnull), false);
             TextView period_text = text_view(slot_getattr(scan.row, period_col, &isnull), false);
-            usage_meter::LimitState& l = limits[count];
-            l = usage_meter::LimitState();
+            LimitCandidate& c = candidates[read];
+            c = LimitCandidate();
+            c.scope = static_cast<LimitScope>(g);
             core_or_raise([&] {
-                l.metric = parse_metric(std::string_view(metric_text.data, metric_text.length));
-                l.period = parse_period(std::string_view(period_text.data, period_text.length));
+                c.metric = parse_metric(std::string_view(metric_text.data, metric_text.length));
+                c.period = parse_period(std::string_view(period_text.data, period_text.length));
             });
-            bool replaced = false;
-            for (int i = 0; g == kScopeEachUser && i < count; ++i)
-                replaced |= scope[i] == kScopeNamedUser && limits[i].metric == l.metric && limits[i].period == l.period;
-            if (replaced) continue;
-            l.max_value = limit_amount_from_numeric(slot_getattr(scan.row, max_col, &isnull));
-            l.hard = DatumGetBool(slot_getattr(scan.row, hard_col, &isnull));
-            out->alert[count] = alert_col > 0 && DatumGetBool(slot_getattr(scan.row, alert_col, &isnull)) && !isnull;
-            scope[count] = g;
-            ++count;
+            // A copy: the slot's next row replaces this one.
+            max_values[read] = PointerGetDatum(PG_DETOAST_DATUM_COPY(slot_getattr(scan.row, max_col, &isnull)));
+            hard[read] = DatumGetBool(slot_getattr(scan.row, hard_col, &isnull));
+            alert[read] = alert_col > 0 && DatumGetBool(slot_getattr(scan.row, alert_col, &isnull)) && !isnull;
+            ++read;
         }
     }
     key_scan_close(&scan);
 
-    // A stable order for ties in decide(): the tenant's limits first, then by metric and period names.
-    auto before = [&](int a, int b) {
-        bool ta = scope[a] == kScopeTenant, tb = scope[b] == kScopeTenant;
-        if (ta != tb) return ta;
-        int c = std::strcmp(metric_name(limits[a].metric), metric_name(limits[b].metric));
-        if (c != 0) return c < 0;
-        return std::strcmp(period_name(limits[a].period), period_name(limits[b].period)) < 0;
-    };
-    for (int i = 1; i < count; ++i)
-        for (int j = i; j > 0 && before(j, j - 1); --j) {
-            std::swap(limits[j], limits[j - 1]);
-            std::swap(scope[j], scope[j - 1]);
-            std::swap(out->alert[j], out->alert[j - 1]);
-        }
+    size_t order[kMaxApplicableLimits];
+    size_t applicable = 0;
+    core_or_raise([&] { applicable = applicable_limit_order(candidates, static_cast<size_t>(read), order); });
+    for (size_t k = 0; k < applicable; ++k) {
+        const size_t i = order[k];
+        usage_meter::LimitState& l = out->limits[k];
+        l = usage_meter::LimitState();
+        l.metric = candidates[i].metric;
+        l.period = candidates[i].period;
+        l.max_value = limit_amount_from_numeric(max_values[i]);
+        l.hard = hard[i];
+        out->scope[k] = candidates[i].scope;
+        out->alert[k] = alert[i];
+    }
+    out->count = static_cast<int>(applicable);
 }
 
 }  // namespace

@@ -1,36 +1,19 @@
-// The limits that cover a request of (tenant, user), with what has been used and what is held against each.
-// Shared by check_limit and reserve, so both decide on the same numbers the same way.
+// Reads the limits that cover a request of (tenant, user), with what has been used and what is held against
+// each. Shared by check_limit and reserve, so both decide on the same numbers the same way.
 #pragma once
 
-#include "convert.h"
-#include "key_scan.h"
+#include "applicable_limits.h"
 
 extern "C" {
 #include "datatype/timestamp.h"
-#include "pgtime.h"
 #include "utils/snapshot.h"
 }
 
 namespace usage_meter::pg {
 
-// Per metric and period (4 x 2): at most one tenant-wide limit, one named-user limit and one '*' limit.
-constexpr int kMaxApplicableLimits = 24;
-
-enum LimitScope { kScopeTenant = 0, kScopeNamedUser = 1, kScopeEachUser = 2 };
-
-struct ApplicableLimits {
-    pg_tz* zone;  // the tenant's time zone; nullptr for a tenant never seen (it has no limits)
-    int count;
-    usage_meter::LimitState limits[kMaxApplicableLimits];
-    int scope[kMaxApplicableLimits];  // LimitScope
-    bool alert[kMaxApplicableLimits]; // limits.alert (1.1): whether the limit sends alerts; false at 1.0
-    PeriodBounds day;                 // the current day and month in the tenant's zone (set when count > 0)
-    PeriodBounds month;
-};
-
 // Reads the tenant and the limits that cover (tenant, user) under the active snapshot: the tenant's own, the
-// user's named ones, and the '*' ones the user has no named limit for; ordered tenant-wide first, then by
-// metric and period names (decide() breaks ties by order). used and held are left at zero.
+// user's named ones, and the '*' ones the user has no named limit for; in the order applicable_limit_order
+// (limit_precedence.h) gives them, which decide() breaks ties by. used and held are left at zero.
 void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, TimestampTz now, ApplicableLimits* out);
 
 // Fills each limit's used from the live counters, read under `snapshot`.
@@ -44,10 +27,5 @@ void read_held(ApplicableLimits* limits, Datum tenant, Datum user_id, bool user_
 
 // Whether any hard limit of the given scope (tenant-wide, or the user's) applies.
 bool has_hard_limit(const ApplicableLimits* limits, bool tenant_scope);
-
-// The period bounds a limit is measured over.
-inline const PeriodBounds& bounds_of(const ApplicableLimits* a, int i) {
-    return a->limits[i].period == Period::Day ? a->day : a->month;
-}
 
 }  // namespace usage_meter::pg

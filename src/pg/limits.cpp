@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "applicable.h"
+#include "key_scan.h"
 #include "statement.h"
 #include "tables/tenants.h"
 

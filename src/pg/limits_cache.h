@@ -19,7 +19,11 @@
 // every call reads the tables, as the library did before 1.3.
 #pragma once
 
-#include "applicable.h"
+#include "applicable_limits.h"
+
+extern "C" {
+#include "utils/snapshot.h"
+}
 
 namespace usage_meter::pg {
 

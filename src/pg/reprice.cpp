@@ -197,12 +197,15 @@ UM_FUNCTION(reprice) {
         Decimal quantity = quantity_null ? Decimal() : amount_from_numeric(quantity_datum, "quantity");
         Datum markup_datum = SPI_getbinval(row, desc, 14, &isnull);
         Decimal markup = isnull ? Decimal() : stored_decimal(markup_datum, "markup_pct");
-        Decimal old_cost = amount_or_zero(row, desc, 15, "cost");
-        Decimal old_billed = amount_or_zero(row, desc, 16, "billed_cost");
-        bool old_priced = DatumGetBool(SPI_getbinval(row, desc, 17, &isnull));
-        bool old_price_null, old_unit_null;
-        int64 old_price_id = DatumGetInt64(SPI_getbinval(row, desc, 18, &old_price_null));
-        int64 old_unit_id = DatumGetInt64(SPI_getbinval(row, desc, 19, &old_unit_null));
+        EventPricing stored;
+        stored.cost = amount_or_zero(row, desc, 15, "cost");
+        stored.billed_cost = amount_or_zero(row, desc, 16, "billed_cost");
+        stored.priced = DatumGetBool(SPI_getbinval(row, desc, 17, &isnull));
+        bool price_null, unit_null;
+        stored.price_id = DatumGetInt64(SPI_getbinval(row, desc, 18, &price_null));
+        stored.unit_price_id = DatumGetInt64(SPI_getbinval(row, desc, 19, &unit_null));
+        stored.has_price_id = !price_null;
+        stored.has_unit_price_id = !unit_null;
 
         bool has_price = !model_null && find_price(&prices, model, provider, provider_null, at, &found);
         bool need_unit = !quantity_null && !quantity.is_zero();
@@ -210,8 +213,8 @@ UM_FUNCTION(reprice) {
         Decimal per_unit;
         bool has_unit = need_unit && find_unit_price(operation, at, &unit_id, &per_unit);
 
-        PricedCost priced;
-        Decimal billed;
+        EventPricing repriced;
+        bool same = false;
         core_or_raise([&] {
             PricingInputs in;
             in.tokens = usage;
@@ -221,28 +224,26 @@ UM_FUNCTION(reprice) {
             in.tier_count = has_price ? found.tier_count : 0;
             if (!quantity_null) in.quantity = quantity;
             if (has_unit) in.unit_price = per_unit;
-            priced = price_event(in);
+            PricedCost priced = price_event(in);
+            Decimal billed;
             if (priced.priced) billed = billed_cost(priced.cost, markup);
+            repriced = repriced_event_pricing(priced, billed, has_price ? found.price_id : 0, need_unit && has_unit,
+                                              unit_id);
+            same = same_event_pricing(stored, repriced);
         });
-        bool token_priced = priced.priced && priced.source == CostSource::PriceTable && priced.used_token_price;
-        bool unit_priced = priced.priced && need_unit && has_unit;
-        Decimal new_cost = priced.priced ? priced.cost : Decimal();
-        Decimal new_billed = priced.priced ? billed : Decimal();
-        bool same = priced.priced == old_priced && new_cost == old_cost && new_billed == old_billed &&
-                    token_priced == !old_price_null && (!token_priced || found.price_id == old_price_id) &&
-                    unit_priced == !old_unit_null && (!unit_priced || unit_id == old_unit_id);
         if (same) continue;
 
         Datum update_args[9] = {tenant, event_id,
-                                priced.priced ? numeric_from_decimal(new_cost) : 0,
-                                priced.priced ? numeric_from_decimal(new_billed) : 0, BoolGetDatum(priced.priced),
-                                priced.priced ? CStringGetTextDatum("price_table") : 0,
-                                token_priced ? Int64GetDatum(found.price_id) : 0,
-                                unit_priced ? Int64GetDatum(unit_id) : 0, at};
+                                repriced.priced ? numeric_from_decimal(repriced.cost) : 0,
+                                repriced.priced ? numeric_from_decimal(repriced.billed_cost) : 0,
+                                BoolGetDatum(repriced.priced),
+                                repriced.priced ? CStringGetTextDatum("price_table") : 0,
+                                repriced.has_price_id ? Int64GetDatum(repriced.price_id) : 0,
+                                repriced.has_unit_price_id ? Int64GetDatum(repriced.unit_price_id) : 0, at};
         char update_nulls[10] = "         ";
-        if (!priced.priced) update_nulls[2] = update_nulls[3] = update_nulls[5] = 'n';
-        if (!token_priced) update_nulls[6] = 'n';
-        if (!unit_priced) update_nulls[7] = 'n';
+        if (!repriced.priced) update_nulls[2] = update_nulls[3] = update_nulls[5] = 'n';
+        if (!repriced.has_price_id) update_nulls[6] = 'n';
+        if (!repriced.has_unit_price_id) update_nulls[7] = 'n';
         update_events(kept_plan(&update_plan, kUpdateSql, 9, update_types), update_args, update_nulls);
         ++changed;
         // A voided event: its reversal follows it, and the two changes cancel in every summary.
@@ -251,17 +252,17 @@ UM_FUNCTION(reprice) {
             continue;
 
         core_or_raise([&] {
-            total_cost = total_cost + (new_cost - old_cost);
-            total_billed = total_billed + (new_billed - old_billed);
+            total_cost = total_cost + (repriced.cost - stored.cost);
+            total_billed = total_billed + (repriced.billed_cost - stored.billed_cost);
         });
         const Datum zero = numeric_from_decimal(Decimal());
         Datum before[Corrections::kColumns] = {tenant, user_id, day, operation, provider, model, Int32GetDatum(-1),
-                                               BoolGetDatum(old_priced), numeric_from_decimal(-old_cost),
-                                               numeric_from_decimal(-old_billed)};
+                                               BoolGetDatum(stored.priced), numeric_from_decimal(-stored.cost),
+                                               numeric_from_decimal(-stored.billed_cost)};
         Datum after[Corrections::kColumns] = {tenant, user_id, day, operation, provider, model, Int32GetDatum(1),
-                                              BoolGetDatum(priced.priced),
-                                              priced.priced ? numeric_from_decimal(new_cost) : zero,
-                                              priced.priced ? numeric_from_decimal(new_billed) : zero};
+                                              BoolGetDatum(repriced.priced),
+                                              repriced.priced ? numeric_from_decimal(repriced.cost) : zero,
+                                              repriced.priced ? numeric_from_decimal(repriced.billed_cost) : zero};
         bool key_nulls[Corrections::kColumns] = {false, user_null, false, false, provider_null, model_null,
                                                  false, false, false, false};
         corrections_add(&corrections, before, key_nulls);

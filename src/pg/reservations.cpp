@@ -22,6 +22,7 @@
 #include "applicable.h"
 #include "args.h"
 #include "index_infos.h"
+#include "key_scan.h"
 #include "statement.h"
 #include "tables/tenants.h"
 

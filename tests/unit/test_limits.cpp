@@ -350,5 +350,56 @@ TEST(AlertLevels, Names) {
     EXPECT_THROW(alert_level_name(3u), CoreError);
 }
 
+// ---- which limits the alert check looks at -----------------------------------------------------------
+
+TEST(AlertCheck, OnlyLimitsWithAlerts) {
+    const CivilDate today{2024, 3, 15}, month{2024, 3, 1};
+    EXPECT_FALSE(alert_check_includes(false, Period::Day, nullptr, today));
+    EXPECT_FALSE(alert_check_includes(false, Period::Day, &today, today));
+    EXPECT_FALSE(alert_check_includes(false, Period::Month, &today, month));
+    EXPECT_TRUE(alert_check_includes(true, Period::Day, &today, today));
+    EXPECT_TRUE(alert_check_includes(true, Period::Month, &today, month));
+}
+
+TEST(AlertCheck, WithoutAnEventDayEveryLimitWithAlerts) {
+    // The set-based roll-up: whatever the current periods.
+    EXPECT_TRUE(alert_check_includes(true, Period::Day, nullptr, CivilDate{2024, 3, 15}));
+    EXPECT_TRUE(alert_check_includes(true, Period::Month, nullptr, CivilDate{1999, 12, 1}));
+}
+
+TEST(AlertCheck, DayLimitOnlyForAnEventOfToday) {
+    const CivilDate today{2024, 3, 15};
+    const CivilDate yesterday{2024, 3, 14}, tomorrow{2024, 3, 16}, same_day_last_month{2024, 2, 15},
+        same_day_last_year{2023, 3, 15};
+    EXPECT_TRUE(alert_check_includes(true, Period::Day, &today, today));
+    for (const CivilDate& d : {yesterday, tomorrow, same_day_last_month, same_day_last_year}) {
+        SCOPED_TRACE(std::to_string(d.year) + "-" + std::to_string(d.month) + "-" + std::to_string(d.day));
+        EXPECT_FALSE(alert_check_includes(true, Period::Day, &d, today));
+    }
+}
+
+TEST(AlertCheck, MonthLimitForAnyDayOfTheCurrentMonth) {
+    const CivilDate march{2024, 3, 1};
+    for (int day : {1, 14, 15, 31}) {
+        const CivilDate d{2024, 3, day};
+        EXPECT_TRUE(alert_check_includes(true, Period::Month, &d, march)) << day;
+    }
+    const CivilDate feb_last{2024, 2, 29}, april_first{2024, 4, 1}, march_last_year{2023, 3, 15};
+    EXPECT_FALSE(alert_check_includes(true, Period::Month, &feb_last, march));
+    EXPECT_FALSE(alert_check_includes(true, Period::Month, &april_first, march));
+    EXPECT_FALSE(alert_check_includes(true, Period::Month, &march_last_year, march));
+}
+
+TEST(AlertCheck, YesterdaysEventStillCountsForTheMonth) {
+    // An event late for yesterday (same month): the day limit is skipped, the month limit is looked at.
+    const CivilDate today{2024, 3, 15}, month{2024, 3, 1}, yesterday{2024, 3, 14};
+    EXPECT_FALSE(alert_check_includes(true, Period::Day, &yesterday, today));
+    EXPECT_TRUE(alert_check_includes(true, Period::Month, &yesterday, month));
+    // Across a month boundary: neither.
+    const CivilDate first{2024, 4, 1}, april{2024, 4, 1}, march_last{2024, 3, 31};
+    EXPECT_FALSE(alert_check_includes(true, Period::Day, &march_last, first));
+    EXPECT_FALSE(alert_check_includes(true, Period::Month, &march_last, april));
+}
+
 }  // namespace
 }  // namespace usage_meter
