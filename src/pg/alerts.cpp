@@ -2,10 +2,11 @@
 
 #include <cstring>
 
-#include "applicable.h"
-#include "convert.h"
+#include "limit_reads.h"
+#include "datum_convert.h"
 #include "key_scan.h"
 #include "statement.h"
+#include "tables/tenants.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -74,9 +75,12 @@ bool alert_exists(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, Da
 // REPEATABLE READ or SERIALIZABLE, a conflicting row committed after the snapshot raises a serialization
 // failure: here that only means another transaction sent the alert, so it is caught (in a subtransaction)
 // instead of failing the recording.
-bool insert_alert(SPIPlanPtr plan, Datum* args, const char* nulls) {
+bool insert_alert(const std::array<SqlArg, 10>& alert) {
+    static Statement<10> insert = {
+        kInsertAlertSql,
+        {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, TEXTOID, NUMERICOID, NUMERICOID, BOOLOID}};
     if (!IsolationUsesXactSnapshot()) {
-        execute_plan(plan, args, nulls, false, 0);
+        run_with(insert, Access::kReadWrite, 0, alert);
         return SPI_processed == 1;
     }
     MemoryContext outer_context = CurrentMemoryContext;
@@ -86,7 +90,7 @@ bool insert_alert(SPIPlanPtr plan, Datum* args, const char* nulls) {
     MemoryContextSwitchTo(outer_context);
     PG_TRY();
     {
-        execute_plan(plan, args, nulls, false, 0);
+        run_with(insert, Access::kReadWrite, 0, alert);
         inserted = SPI_processed == 1;
     }
     PG_CATCH();
@@ -131,22 +135,8 @@ bool tenant_has_alerts(Datum tenant) {
     if (noted.valid && noted.lxid == MyProc->lxid && noted.command == GetCurrentCommandId(false) &&
         noted.length == length && std::memcmp(noted.tenant, VARDATA_ANY(t), length) == 0)
         return noted.alert_limits;
-    KeyScan scan;
-    ScanKeyData key;
-    key_scan_open(&scan, "tenants", "tenants_pkey", 1);
-    int column = SPI_fnumber(RelationGetDescr(scan.heap), "alert_limits");
-    bool alert_limits = false;
-    if (column > 0) {  // else still at 1.0: no alerts
-        key_text(&scan, &key, 1, tenant);
-        key_scan_rescan(&scan, &key, 1);
-        if (key_scan_next(&scan)) {
-            bool isnull;
-            Datum flag = slot_getattr(scan.row, column, &isnull);
-            alert_limits = !isnull && DatumGetBool(flag);
-        }
-    }
-    key_scan_close(&scan);
-    return alert_limits;
+    TenantRow row;
+    return tenant_read(tenant, nullptr, &row) && row.alert_limits;
 }
 
 namespace {
@@ -235,29 +225,20 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
 
     // Insert each; the one transaction that inserts a row notifies. A concurrent writer inserting the same
     // row makes this one wait for it here, and do nothing if it commits.
-    static SPIPlanPtr plan = nullptr;
-    static const Oid types[10] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, TEXTOID,
-                                  NUMERICOID, NUMERICOID, BOOLOID};
     for (int d = 0; d < due_count; ++d) {
         const int i = due[d].limit;
         const usage_meter::LimitState& l = a.limits[i];
         bool limit_user_null;
         Datum limit_user = limit_user_of(a, i, user_id, &limit_user_null);
         const bool row_user_null = a.scope[i] == kScopeTenant || user_null;
-        Datum args[10] = {tenant,
-                          row_user_null ? static_cast<Datum>(0) : user_id,
-                          limit_user_null ? static_cast<Datum>(0) : limit_user,
-                          CStringGetTextDatum(metric_name(l.metric)),
-                          CStringGetTextDatum(period_name(l.period)),
-                          DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start)),
-                          CStringGetTextDatum(alert_level_name(due[d].level)),
-                          numeric_from_decimal(l.used),
-                          numeric_from_decimal(l.max_value),
-                          BoolGetDatum(l.hard)};
-        char nulls[11] = "          ";
-        if (row_user_null) nulls[1] = 'n';
-        if (limit_user_null) nulls[2] = 'n';
-        if (insert_alert(kept_plan(&plan, kInsertAlertSql, 10, types), args, nulls)) {
+        if (insert_alert({sql_arg(tenant), sql_arg_or_null(user_id, row_user_null),
+                          sql_arg_or_null(limit_user, limit_user_null),
+                          sql_arg(CStringGetTextDatum(metric_name(l.metric))),
+                          sql_arg(CStringGetTextDatum(period_name(l.period))),
+                          sql_arg(DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start))),
+                          sql_arg(CStringGetTextDatum(alert_level_name(due[d].level))),
+                          sql_arg(numeric_from_decimal(l.used)), sql_arg(numeric_from_decimal(l.max_value)),
+                          sql_arg(BoolGetDatum(l.hard))})) {
             bool isnull;
             Datum payload = result_value(0, 1, &isnull);
             Async_Notify("usage_meter_alerts", TextDatumGetCString(payload));

@@ -1,5 +1,5 @@
 // The limits that cover a request of (tenant, user) as read from usage_meter.limits, with what has been used
-// and what is held against each: plain data, filled by load_applicable_limits (applicable.h) and kept per
+// and what is held against each: plain data, filled by load_applicable_limits (limit_reads.h) and kept per
 // backend by the limits cache (limits_cache.h).
 #pragma once
 

@@ -1,7 +1,7 @@
 // Argument checks shared by the SQL-callable functions.
 #pragma once
 
-#include "convert.h"
+#include "datum_convert.h"
 
 extern "C" {
 #include "datatype/timestamp.h"

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "convert.h"
+#include "datum_convert.h"
 #include "statement.h"
 
 extern "C" {

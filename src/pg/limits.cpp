@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "args.h"
-#include "applicable.h"
+#include "limit_reads.h"
 #include "key_scan.h"
 #include "statement.h"
 #include "tables/tenants.h"

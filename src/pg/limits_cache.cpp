@@ -1,5 +1,5 @@
 #include "limits_cache.h"
-#include "convert.h"
+#include "datum_convert.h"
 #include "extension_catalog.h"
 
 #include <cstring>

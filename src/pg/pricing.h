@@ -3,7 +3,7 @@
 // lists, first hit wins.
 #pragma once
 
-#include "convert.h"
+#include "datum_convert.h"
 #include "key_scan.h"
 
 extern "C" {

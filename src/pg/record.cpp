@@ -10,7 +10,7 @@
 #include "args.h"
 #include "corrections.h"
 #include "key_scan.h"
-#include "module.h"
+#include "init.h"
 #include "pricing.h"
 #include "extension_catalog.h"
 #include "rollup.h"

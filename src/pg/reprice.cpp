@@ -14,7 +14,7 @@
 // every writer uses (rollup.h): reprice never holds a summary row while it waits for another.
 
 #include "args.h"
-#include "module.h"
+#include "init.h"
 #include "pricing.h"
 #include "rollup.h"
 #include "statement.h"
@@ -35,7 +35,7 @@ using namespace usage_meter::pg;
 
 namespace {
 
-const char* const kSelectSql =
+Statement<4> select_events = {
     "SELECT tenant, event_id, user_id, operation, model, provider, day, occurred_at, input_tokens, output_tokens,"
     "       cache_read_tokens, cache_write_tokens, quantity, markup_pct, cost, billed_cost, priced, price_id,"
     "       unit_price_id"
@@ -43,18 +43,24 @@ const char* const kSelectSql =
     " WHERE ($1::text IS NULL OR tenant = $1) AND ($2::timestamptz IS NULL OR occurred_at >= $2)"
     "   AND ($3::timestamptz IS NULL OR occurred_at < $3) AND cost_source IS DISTINCT FROM 'reported'"
     "   AND (NOT $4 OR NOT priced) AND reverses_event_id IS NULL"
-    " ORDER BY tenant, event_id FOR UPDATE";
+    " ORDER BY tenant, event_id FOR UPDATE",
+    {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID}};
 
-const char* const kUpdateSql =
+constexpr std::array<Oid, 9> kUpdateTypes = {TEXTOID, INT8OID, NUMERICOID, NUMERICOID, BOOLOID,
+                                             TEXTOID, INT8OID,  INT8OID,    TIMESTAMPTZOID};
+
+Statement<9> update_event = {
     "UPDATE usage_meter.events SET cost = $3, billed_cost = $4, priced = $5, cost_source = $6, price_id = $7,"
     "       unit_price_id = $8"
-    " WHERE tenant = $1 AND event_id = $2 AND occurred_at = $9";  // occurred_at: the event's partition only
+    " WHERE tenant = $1 AND event_id = $2 AND occurred_at = $9",  // occurred_at: the event's partition only
+    kUpdateTypes};
 
 // The reversal of a repriced event takes the event's new figures, negated.
-const char* const kUpdateReversalSql =
+Statement<9> update_reversal = {
     "UPDATE usage_meter.events SET cost = pg_catalog.numeric_uminus($3), billed_cost = pg_catalog.numeric_uminus($4),"
     "       priced = $5, cost_source = $6, price_id = $7, unit_price_id = $8"
-    " WHERE tenant = $1 AND reverses_event_id = $2 AND occurred_at = $9";
+    " WHERE tenant = $1 AND reverses_event_id = $2 AND occurred_at = $9",
+    kUpdateTypes};
 
 // The corrections as ledger-like rows for the roll-up: per changed event its old figures negated (sign -1)
 // and its new ones (sign +1). Requests, errors and tokens cancel; unpriced, cost and billed cost add up to the
@@ -94,18 +100,17 @@ void corrections_add(Corrections* c, const Datum* values, const bool* nulls) {
 // Adds every gathered correction to this backend's slot rows, in the roll-up's key order.
 void corrections_apply(Corrections* c, int16 slot) {
     if (c->rows == 0) return;
-    static SPIPlanPtr plan = nullptr;
-    static Oid types[1 + Corrections::kColumns];
-    if (plan == nullptr) {
-        types[0] = INT2OID;
-        for (int i = 0; i < Corrections::kColumns; ++i) types[1 + i] = get_array_type(c->columns[i]->element_type);
-        kept_plan(&plan, rollup_batch_sql("sign", kCorrectionRows, ""), 1 + Corrections::kColumns, types);
-    }
-    Datum args[1 + Corrections::kColumns];
-    args[0] = Int16GetDatum(slot);
+    // The roll-up's SQL is built from its description on first use.
+    static Statement<1 + Corrections::kColumns> roll_up = {
+        nullptr,
+        {INT2OID, TEXTARRAYOID, TEXTARRAYOID, DATEARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+         BOOLARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID}};
+    if (roll_up.sql == nullptr) roll_up.sql = MemoryContextStrdup(TopMemoryContext, rollup_batch_sql("sign", kCorrectionRows, ""));
+    std::array<SqlArg, 1 + Corrections::kColumns> args;
+    args[0] = sql_arg(Int16GetDatum(slot));
     for (int i = 0; i < Corrections::kColumns; ++i)
-        args[1 + i] = makeArrayResult(c->columns[i], CurrentMemoryContext);
-    execute_plan(plan, args, "           ", false, 0);
+        args[1 + i] = sql_arg(makeArrayResult(c->columns[i], CurrentMemoryContext));
+    run_with(roll_up, Access::kReadWrite, 0, args);
 }
 
 Decimal amount_or_zero(HeapTuple row, TupleDesc desc, int col, const char* name) {
@@ -115,11 +120,11 @@ Decimal amount_or_zero(HeapTuple row, TupleDesc desc, int col, const char* name)
 }
 
 // Runs one of reprice's own UPDATEs of the ledger; returns the number of rows it changed.
-uint64 update_events(SPIPlanPtr plan, Datum* args, const char* nulls) {
+uint64 update_events(Statement<9>& update, const std::array<SqlArg, 9>& args) {
     allow_reprice_update(true);
     PG_TRY();
     {
-        execute_plan(plan, args, nulls, false, 0);
+        run_with(update, Access::kReadWrite, 0, args);
     }
     PG_FINALLY();
     {
@@ -133,26 +138,11 @@ uint64 update_events(SPIPlanPtr plan, Datum* args, const char* nulls) {
 
 // reprice(tenant, since, until, only_unpriced) -> (events_changed, cost_difference, billed_cost_difference)
 UM_FUNCTION(reprice) {
-    static SPIPlanPtr select_plan = nullptr, update_plan = nullptr, update_reversal_plan = nullptr;
-    static const Oid select_types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID};
-    static const Oid update_types[9] = {TEXTOID, INT8OID, NUMERICOID, NUMERICOID, BOOLOID, TEXTOID, INT8OID, INT8OID,
-                                        TIMESTAMPTZOID};
-    Datum select_args[4];
-    char select_nulls[5] = "    ";
-    if (!PG_ARGISNULL(0)) {
-        select_args[0] = name_arg(fcinfo, 0, "tenant");
-    } else {
-        select_nulls[0] = 'n';
-    }
-    for (int i = 1; i <= 2; ++i) {
-        if (PG_ARGISNULL(i)) {
-            select_nulls[i] = 'n';
-        } else {
-            select_args[i] = PG_GETARG_DATUM(i);
-        }
-    }
+    std::array<SqlArg, 4> select_args = {kSqlNull, sql_arg_or_null(PG_GETARG_DATUM(1), PG_ARGISNULL(1)),
+                                         sql_arg_or_null(PG_GETARG_DATUM(2), PG_ARGISNULL(2)), kSqlNull};
+    if (!PG_ARGISNULL(0)) select_args[0] = sql_arg(name_arg(fcinfo, 0, "tenant"));
     require_arg(fcinfo, 3, "only_unpriced");
-    select_args[3] = PG_GETARG_DATUM(3);
+    select_args[3] = sql_arg(PG_GETARG_DATUM(3));
     if (IsolationUsesXactSnapshot())
         ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
                         errmsg("reprice must run in a READ COMMITTED transaction"),
@@ -164,7 +154,7 @@ UM_FUNCTION(reprice) {
 
     MemoryContext caller = CurrentMemoryContext;
     spi_connect();
-    execute_plan(kept_plan(&select_plan, kSelectSql, 4, select_types), select_args, select_nulls, false, 0);
+    run_with(select_events, Access::kReadWrite, 0, select_args);
     SPITupleTable* events = SPI_tuptable;
     uint64 count = SPI_processed;
     const int16 slot = static_cast<int16>(counter_slot());
@@ -233,23 +223,21 @@ UM_FUNCTION(reprice) {
         });
         if (same) continue;
 
-        Datum update_args[9] = {tenant, event_id,
-                                repriced.priced ? numeric_from_decimal(repriced.cost) : 0,
-                                repriced.priced ? numeric_from_decimal(repriced.billed_cost) : 0,
-                                BoolGetDatum(repriced.priced),
-                                repriced.priced ? CStringGetTextDatum("price_table") : 0,
-                                repriced.has_price_id ? Int64GetDatum(repriced.price_id) : 0,
-                                repriced.has_unit_price_id ? Int64GetDatum(repriced.unit_price_id) : 0, at};
-        char update_nulls[10] = "         ";
-        if (!repriced.priced) update_nulls[2] = update_nulls[3] = update_nulls[5] = 'n';
-        if (!repriced.has_price_id) update_nulls[6] = 'n';
-        if (!repriced.has_unit_price_id) update_nulls[7] = 'n';
-        update_events(kept_plan(&update_plan, kUpdateSql, 9, update_types), update_args, update_nulls);
+        const SqlArg unpriced = kSqlNull;
+        const std::array<SqlArg, 9> update_args = {
+            sql_arg(tenant),
+            sql_arg(event_id),
+            repriced.priced ? sql_arg(numeric_from_decimal(repriced.cost)) : unpriced,
+            repriced.priced ? sql_arg(numeric_from_decimal(repriced.billed_cost)) : unpriced,
+            sql_arg(BoolGetDatum(repriced.priced)),
+            repriced.priced ? sql_arg(CStringGetTextDatum("price_table")) : unpriced,
+            sql_arg_or_null(Int64GetDatum(repriced.price_id), !repriced.has_price_id),
+            sql_arg_or_null(Int64GetDatum(repriced.unit_price_id), !repriced.has_unit_price_id),
+            sql_arg(at)};
+        update_events(update_event, update_args);
         ++changed;
         // A voided event: its reversal follows it, and the two changes cancel in every summary.
-        if (update_events(kept_plan(&update_reversal_plan, kUpdateReversalSql, 9, update_types), update_args,
-                          update_nulls) > 0)
-            continue;
+        if (update_events(update_reversal, update_args) > 0) continue;
 
         core_or_raise([&] {
             total_cost = total_cost + (repriced.cost - stored.cost);

@@ -19,9 +19,9 @@
 
 #include <cstring>
 
-#include "applicable.h"
+#include "limit_reads.h"
 #include "args.h"
-#include "index_infos.h"
+#include "hold_indexes.h"
 #include "key_scan.h"
 #include "statement.h"
 #include "tables/tenants.h"

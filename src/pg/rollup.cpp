@@ -1,6 +1,6 @@
 #include "rollup.h"
 
-#include "module.h"
+#include "init.h"
 #include "statement.h"
 #include "tables/events.h"
 

@@ -1,4 +1,4 @@
-// Writes to usage_meter.limits, keyed by (tenant, user_id, metric, period). (Reads: applicable.h, which
+// Writes to usage_meter.limits, keyed by (tenant, user_id, metric, period). (Reads: limit_reads.h, which
 // reads a tenant's limits for check_limit, reserve and the alerts.)
 #pragma once
 

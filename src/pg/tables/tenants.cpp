@@ -1,6 +1,6 @@
 #include "tenants.h"
 
-#include "../convert.h"
+#include "../datum_convert.h"
 #include "../extension_catalog.h"
 #include "../key_scan.h"
 #include "../statement.h"

@@ -1,4 +1,4 @@
-#include "convert.h"
+#include "datum_convert.h"
 
 extern "C" {
 #include "utils/builtins.h"

@@ -1,4 +1,4 @@
-#include "index_infos.h"
+#include "hold_indexes.h"
 
 extern "C" {
 #include "access/genam.h"
@@ -96,7 +96,7 @@ void build(ResultRelInfo* target, List* indexes) {
 
 }  // namespace
 
-void index_infos_init() { CacheRegisterRelcacheCallback(on_relcache_invalidation, static_cast<Datum>(0)); }
+void hold_indexes_init() { CacheRegisterRelcacheCallback(on_relcache_invalidation, static_cast<Datum>(0)); }
 
 void open_indices_cached(ResultRelInfo* target) {
     Relation rel = target->ri_RelationDesc;

@@ -1,10 +1,10 @@
 // Module entry: PG_MODULE_MAGIC, the usage_meter.* settings and the invalidation callbacks of the per-backend
-// caches (limits, relation OIDs, the hold insert's index descriptions).
+// caches (limits, the extension catalog, the hold insert's index descriptions).
 
 #include "boundary.h"
-#include "index_infos.h"
+#include "hold_indexes.h"
 #include "limits_cache.h"
-#include "module.h"
+#include "init.h"
 #include "extension_catalog.h"
 
 extern "C" {
@@ -38,5 +38,5 @@ void _PG_init(void) {
     MarkGUCPrefixReserved("usage_meter");
     usage_meter::pg::limits_cache_init();
     usage_meter::pg::extension_catalog_init();
-    usage_meter::pg::index_infos_init();
+    usage_meter::pg::hold_indexes_init();
 }

@@ -19,7 +19,7 @@ extern "C" {
 namespace usage_meter::pg {
 
 // Registers the relcache callback; called once from _PG_init.
-void index_infos_init();
+void hold_indexes_init();
 
 // Opens the indexes of target's relation, as ExecOpenIndices(target, false) would, with IndexInfos kept from
 // an earlier call when they are still current; close them with ExecCloseIndices.

@@ -1,8 +1,9 @@
-#include "applicable.h"
+#include "limit_reads.h"
+#include "tables/tenants.h"
 
 #include <cstring>
 
-#include "convert.h"
+#include "datum_convert.h"
 #include "counters.h"
 #include "key_scan.h"
 #include "limits_cache.h"
@@ -132,17 +133,9 @@ void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapsho
     ScanKeyData keys[2];
 
     // The tenant's time zone; a tenant never seen has no limits.
-    KeyScan tenants;
-    key_scan_open_with(&tenants, "tenants", "tenants_pkey", 1, snapshot);
-    key_text(&tenants, &keys[0], 1, tenant);
-    key_scan_rescan(&tenants, keys, 1);
-    if (key_scan_next(&tenants)) {
-        bool isnull;
-        Datum name = slot_getattr(tenants.row, key_scan_column(&tenants, "time_zone"), &isnull);
-        out->zone = zone_or_raise(TextDatumGetCString(name), "time_zone");
-    }
-    key_scan_close(&tenants);
-    if (out->zone == nullptr) return;
+    TenantRow row;
+    if (!tenant_read(tenant, snapshot, &row)) return;
+    out->zone = row.zone;
 
     // Each group is one index scan on limits_scope (tenant, user_id, ...): the candidates, in the order read.
     // Amounts are converted only for the candidates that apply (a replaced '*' limit's never is).
@@ -154,7 +147,7 @@ void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapsho
     key_scan_open_with(&scan, "limits", "limits_scope", 2, snapshot);
     const AttrNumber metric_col = key_scan_column(&scan, "metric"), period_col = key_scan_column(&scan, "period"),
                      max_col = key_scan_column(&scan, "max_value"), hard_col = key_scan_column(&scan, "hard");
-    const int alert_col = SPI_fnumber(RelationGetDescr(scan.heap), "alert");  // absent at 1.0
+    const AttrNumber alert_col = extension_column(RelationGetRelid(scan.heap), "alert");  // absent at 1.0
     for (int g = 0; g < (user_null ? 1 : 3); ++g) {
         key_text(&scan, &keys[0], 1, tenant);
         if (g == kScopeTenant)
