@@ -1,10 +1,11 @@
 #include "limit_reads.h"
+#include "tables/reservations.h"
 #include "tables/tenants.h"
 
 #include <cstring>
 
 #include "datum_convert.h"
-#include "counters.h"
+#include "tables/counters.h"
 #include "key_scan.h"
 #include "limits_cache.h"
 #include "extension_catalog.h"
@@ -31,91 +32,6 @@ Decimal metric_total(const CounterTotals& totals, Metric metric) {
         case Metric::BilledCost: return limit_amount_from_numeric(totals.billed_cost);
     }
     return Decimal();
-}
-
-struct HoldTotals {
-    int64 requests;
-    int64 tokens;
-    Decimal cost;
-};
-
-// The reservations indexes that find a tenant's and a user's open holds. From 1.2 they are hash indexes
-// (reservations_open_tenant on tenant, reservations_open_user on tenant || E'\x1f' || user_id), which reclaim
-// the entries of closed holds as new holds are inserted; at 1.1 they are btrees on (tenant[, user_id],
-// expires_at), whose leaf pages keep the entries of every hold closed since the last VACUUM.
-struct HoldIndexes {
-    const char* tenant;
-    const char* user;
-    bool hashed;
-};
-
-HoldIndexes hold_indexes() {
-    if (OidIsValid(extension_relation_oid("reservations_open_tenant")))
-        return {"reservations_open_tenant", "reservations_open_user", true};
-    return {"reservations_held_tenant", "reservations_held_user", false};
-}
-
-// The key of reservations_open_user: tenant || E'\x1f' || user_id (as in the index definition).
-Datum hold_user_key(Datum tenant, Datum user_id) {
-    TextView t = text_view(tenant, false), u = text_view(user_id, false);
-    const size_t length = t.length + 1 + u.length;
-    text* key = static_cast<text*>(palloc(VARHDRSZ + length));
-    SET_VARSIZE(key, VARHDRSZ + length);
-    std::memcpy(VARDATA(key), t.data, t.length);
-    VARDATA(key)[t.length] = '\x1f';
-    std::memcpy(VARDATA(key) + t.length + 1, u.data, u.length);
-    return PointerGetDatum(key);
-}
-
-bool same_text(Datum a, Datum b) {
-    TextView x = text_view(a, false), y = text_view(b, false);
-    return x.length == y.length && std::memcmp(x.data, y.data, x.length) == 0;
-}
-
-// Sums the live holds of one scope (the tenant's, or one user's): rows still 'held' that expire after `now`.
-void sum_holds(KeyScan* scan, bool hashed, Datum tenant, Datum user_id, bool tenant_scope, TimestampTz now,
-               HoldTotals* out) {
-    ScanKeyData keys[3];
-    int n = 0;
-    if (hashed) {
-        // A hash index returns every row whose key hashes alike: the loop below checks tenant and user itself.
-        key_hash_text(scan, &keys[n++], 1, tenant_scope ? tenant : hold_user_key(tenant, user_id));
-    } else {
-        key_text(scan, &keys[n], n + 1, tenant);
-        ++n;
-        if (!tenant_scope) {
-            key_text(scan, &keys[n], n + 1, user_id);
-            ++n;
-        }
-        key_timestamptz_after(&keys[n], n + 1, TimestampTzGetDatum(now));
-        ++n;
-    }
-    key_scan_rescan(scan, keys, n);
-    const AttrNumber state = key_scan_column(scan, "state"), cost = key_scan_column(scan, "estimated_cost"),
-                     tokens = key_scan_column(scan, "estimated_tokens"),
-                     expires = key_scan_column(scan, "expires_at"), tenant_col = key_scan_column(scan, "tenant"),
-                     user_col = key_scan_column(scan, "user_id");
-    Datum cost_sum = numeric_from_decimal(Decimal());
-    out->requests = 0;
-    out->tokens = 0;
-    while (key_scan_next(scan)) {
-        bool isnull;
-        // The index is partial (state = 'held'); a row version it points to may have been closed since.
-        TextView s = text_view(slot_getattr(scan->row, state, &isnull), false);
-        if (s.length != 4 || std::memcmp(s.data, "held", 4) != 0) continue;
-        if (DatumGetTimestampTz(slot_getattr(scan->row, expires, &isnull)) <= now) continue;
-        if (hashed) {
-            if (!same_text(slot_getattr(scan->row, tenant_col, &isnull), tenant)) continue;
-            if (!tenant_scope) {
-                Datum user = slot_getattr(scan->row, user_col, &isnull);
-                if (isnull || !same_text(user, user_id)) continue;
-            }
-        }
-        out->requests += 1;
-        out->tokens += DatumGetInt64(slot_getattr(scan->row, tokens, &isnull));
-        cost_sum = DirectFunctionCall2(numeric_add, cost_sum, slot_getattr(scan->row, cost, &isnull));
-    }
-    out->cost = limit_amount_from_numeric(cost_sum);
 }
 
 Decimal held_in(const HoldTotals& totals, Metric metric) {
@@ -250,23 +166,12 @@ void read_used(ApplicableLimits* a, Datum tenant, Datum user_id, Snapshot snapsh
 void read_held(ApplicableLimits* a, Datum tenant, Datum user_id, bool user_null, Snapshot snapshot,
                TimestampTz now) {
     if (a->count == 0) return;
-    if (!OidIsValid(extension_relation_oid("reservations"))) return;  // the extension is still at 1.0
+    if (!reservations_table_exists()) return;  // the extension is still at 1.0
     bool tenant_needed = false, user_needed = false;
     for (int i = 0; i < a->count; ++i) (a->scope[i] == kScopeTenant ? tenant_needed : user_needed) = true;
     HoldTotals tenant_holds{0, 0, Decimal()}, user_holds{0, 0, Decimal()};
-    const HoldIndexes indexes = hold_indexes();
-    if (tenant_needed) {
-        KeyScan scan;
-        key_scan_open_with(&scan, "reservations", indexes.tenant, indexes.hashed ? 1 : 2, snapshot);
-        sum_holds(&scan, indexes.hashed, tenant, 0, true, now, &tenant_holds);
-        key_scan_close(&scan);
-    }
-    if (user_needed && !user_null) {
-        KeyScan scan;
-        key_scan_open_with(&scan, "reservations", indexes.user, indexes.hashed ? 1 : 3, snapshot);
-        sum_holds(&scan, indexes.hashed, tenant, user_id, false, now, &user_holds);
-        key_scan_close(&scan);
-    }
+    if (tenant_needed) sum_holds(tenant, 0, true, snapshot, now, &tenant_holds);
+    if (user_needed && !user_null) sum_holds(tenant, user_id, false, snapshot, now, &user_holds);
     for (int i = 0; i < a->count; ++i)
         a->limits[i].held = held_in(a->scope[i] == kScopeTenant ? tenant_holds : user_holds, a->limits[i].metric);
 }

@@ -1,6 +1,6 @@
 #include "counters.h"
 
-#include "datum_convert.h"
+#include "../datum_convert.h"
 
 extern "C" {
 #include "utils/builtins.h"

@@ -1,7 +1,7 @@
 // Live counter totals, read straight from the counters_key index.
 #pragma once
 
-#include "key_scan.h"
+#include "../key_scan.h"
 
 extern "C" {
 #include "utils/date.h"
