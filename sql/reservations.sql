@@ -206,47 +206,14 @@ RESET ROLE;
 SELECT state, count(*) FROM usage_meter.reservations WHERE user_id = 'w' GROUP BY state ORDER BY state;
 DROP ROLE reservations_test_writer;
 
--- A database still at 1.0 keeps working with the same library: usage_record with its 18 arguments and
--- check_limit with its 7 columns; the update to 1.1 adds the reservations.
+-- The next two sections start from a new extension with one tenant whose limits cover its holds: requests
+-- tenant-wide, tokens for each user.
 SET client_min_messages = warning;
 DROP EXTENSION usage_meter CASCADE;
-CREATE EXTENSION usage_meter VERSION '1.0';
+CREATE EXTENSION usage_meter;
 RESET client_min_messages;
-SELECT usage_meter.set_limit('old', NULL, 'requests', 'day', 5);
-SELECT event_id, duplicate FROM usage_meter.usage_record('old', 'u', 'chat');
--- (its seven columns by name; resets_at compared, so the output does not depend on today's date)
-SELECT (SELECT string_agg(k, ', ') FROM jsonb_object_keys(to_jsonb(c)) AS k) AS columns,
-       c.allowed, c.metric, c.period, c.used, c.max_value, c.remaining,
-       c.resets_at = date_trunc('day', now()) + interval '1 day' AS resets_at_next_midnight
-FROM usage_meter.check_limit('old', 'u') AS c;
-ALTER EXTENSION usage_meter UPDATE TO '1.1';
-SELECT usage_meter.reserve('old', 'u') AS r9 \gset
-SELECT event_id, duplicate FROM usage_meter.usage_record('old', 'u', 'chat', reservation_id => :r9);
-SELECT allowed, used, held, max_value, remaining FROM usage_meter.check_limit('old', 'u');
-SELECT * FROM usage_meter.verify();
-
--- At 1.1 the open holds are found through btrees, from 1.2 through hash indexes: a hold made at 1.1 still
--- counts after the update, for the tenant and for its user, and settles once.
-SELECT usage_meter.set_limit('old', NULL, 'requests', 'day', 10);
-SELECT usage_meter.set_limit('old', '*', 'tokens', 'day', 1000);
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 600) AS r10 \gset
-SELECT 'u' AS for_user, metric, used, held, max_value FROM usage_meter.check_limit('old', 'u')
-UNION ALL SELECT NULL, metric, used, held, max_value FROM usage_meter.check_limit('old');
-ALTER EXTENSION usage_meter UPDATE TO '1.2';
-SELECT indexrelid::regclass AS index, am.amname
-  FROM pg_index JOIN pg_class AS c ON c.oid = indexrelid JOIN pg_am AS am ON am.oid = c.relam
- WHERE indrelid = 'usage_meter.reservations'::regclass ORDER BY 1::text;
-SELECT 'u' AS for_user, metric, used, held, max_value FROM usage_meter.check_limit('old', 'u')
-UNION ALL SELECT NULL, metric, used, held, max_value FROM usage_meter.check_limit('old');
--- the user's '*' token limit has 400 left: 600 more are refused, 400 admitted
-\set VERBOSITY terse
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 600);
-\set VERBOSITY default
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 400) IS NOT NULL AS admitted;
-SELECT event_id, duplicate FROM usage_meter.usage_record('old', 'u', 'chat', 'm', 100, reservation_id => :r10);
-SELECT 'u' AS for_user, metric, used, held, max_value FROM usage_meter.check_limit('old', 'u')
-UNION ALL SELECT NULL, metric, used, held, max_value FROM usage_meter.check_limit('old');
-SELECT * FROM usage_meter.verify();
+SELECT usage_meter.set_limit('keys', NULL, 'requests', 'day', 10);
+SELECT usage_meter.set_limit('keys', '*', 'tokens', 'day', 1000);
 
 -- Key lookups on reservations stay index lookups even when planned on an empty, freshly analyzed table (the
 -- planner then prefers a sequential scan, and a backend would keep that plan for every later settle).
@@ -254,9 +221,9 @@ TRUNCATE usage_meter.reservations;
 ANALYZE usage_meter.reservations;
 \c
 BEGIN;
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 1) AS r11 \gset
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 1) AS r12 \gset
-SELECT duplicate FROM usage_meter.usage_record('old', 'u', 'chat', 'm', 1, reservation_id => :r11);
+SELECT usage_meter.reserve('keys', 'u', estimated_tokens => 1) AS r11 \gset
+SELECT usage_meter.reserve('keys', 'u', estimated_tokens => 1) AS r12 \gset
+SELECT duplicate FROM usage_meter.usage_record('keys', 'u', 'chat', 'm', 1, reservation_id => :r11);
 SELECT usage_meter.release(:r12);
 SELECT seq_scan, idx_scan > 0 AS by_index FROM pg_stat_xact_user_tables WHERE relid = 'usage_meter.reservations'::regclass;
 COMMIT;
@@ -264,16 +231,16 @@ COMMIT;
 -- reserve() writes its hold without the executor, yet as the executor would: a CHECK constraint added to the
 -- table is enforced, and an INSERT trigger, which that path would not fire, is refused rather than skipped.
 ALTER TABLE usage_meter.reservations ADD CONSTRAINT small_holds CHECK (estimated_tokens <= 1000);
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2) IS NOT NULL AS admitted;
+SELECT usage_meter.reserve('keys', 'u', estimated_tokens => 2) IS NOT NULL AS admitted;
 \set VERBOSITY terse
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 1001);
+SELECT usage_meter.reserve('keys', 'u', estimated_tokens => 1001);
 \set VERBOSITY default
 ALTER TABLE usage_meter.reservations DROP CONSTRAINT small_holds;
 CREATE FUNCTION pg_temp.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER noop BEFORE INSERT ON usage_meter.reservations FOR EACH ROW EXECUTE FUNCTION pg_temp.noop();
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2);
+SELECT usage_meter.reserve('keys', 'u', estimated_tokens => 2);
 DROP TRIGGER noop ON usage_meter.reservations;
-SELECT usage_meter.reserve('old', 'u', estimated_tokens => 2) IS NOT NULL AS admitted_again;
+SELECT usage_meter.reserve('keys', 'u', estimated_tokens => 2) IS NOT NULL AS admitted_again;
 
 -- The library keeps the OIDs of the extension's relations per backend. Recreating the extension in this very
 -- session gives every relation a new OID, and a renamed relation is no longer found under its old name: both
