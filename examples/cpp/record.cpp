@@ -36,7 +36,8 @@ Result query(PGconn* db, const char* sql, std::initializer_list<const char*> par
 // Returns false when the request was refused or could not be recorded.
 bool answer(PGconn* db, const char* user, const std::string& prompt) {
     // 1. Before the call: may this user go ahead?
-    Result limit = query(db, "SELECT allowed, metric, period FROM usage_meter.check_limit($1, $2, estimated_cost => 0.01)",
+    Result limit = query(db,
+                         "SELECT allowed, metric, period FROM usage_meter.check_limit($1, $2, estimated_cost => 0.01)",
                          {kTenant, user});
     if (PQresultStatus(limit.get()) != PGRES_TUPLES_OK) {
         std::fprintf(stderr, "check_limit failed: %s", PQerrorMessage(db));
@@ -52,9 +53,9 @@ bool answer(PGconn* db, const char* user, const std::string& prompt) {
     std::string response = call_provider(prompt);
 
     // 3. Record what it reported: normalized, priced and counted once per response id.
-    Result event = query(db,
-                         "SELECT event_id, cost, duplicate FROM usage_meter.record_response($1, $2, 'chat', 'gemini', $3)",
-                         {kTenant, user, response.c_str()});
+    Result event =
+        query(db, "SELECT event_id, cost, duplicate FROM usage_meter.record_response($1, $2, 'chat', 'gemini', $3)",
+              {kTenant, user, response.c_str()});
     if (PQresultStatus(event.get()) != PGRES_TUPLES_OK) {
         const char* state = PQresultErrorField(event.get(), PG_DIAG_SQLSTATE);
         // 22023: the response could not be read (no usage block, bad counts); nothing was recorded.

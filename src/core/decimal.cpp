@@ -53,7 +53,10 @@ int compare_nonnegative_ratios(u128 p, u128 q, u128 r, u128 s) {
         if (r == 0) return 1;
         // p/q < r/s  <=>  s/r < q/p
         u128 np = s, nq = r, nr = q, ns = p;
-        p = np; q = nq; r = nr; s = ns;
+        p = np;
+        q = nq;
+        r = nr;
+        s = ns;
     }
 }
 
@@ -168,8 +171,8 @@ Decimal Decimal::shifted_down(int exponent) const { return make(units_, scale_ +
 int Decimal::compare(const Decimal& other) const {
     if (is_negative() != other.is_negative()) return is_negative() ? -1 : 1;
     // Same sign: compare magnitudes as ratios units/10^scale, which never overflows.
-    int c = compare_nonnegative_ratios(magnitude(units_), static_cast<u128>(pow10(scale_)),
-                                       magnitude(other.units_), static_cast<u128>(pow10(other.scale_)));
+    int c = compare_nonnegative_ratios(magnitude(units_), static_cast<u128>(pow10(scale_)), magnitude(other.units_),
+                                       static_cast<u128>(pow10(other.scale_)));
     return is_negative() ? -c : c;
 }
 

@@ -8,13 +8,13 @@
 namespace usage_meter {
 
 enum class ErrorKind {
-    InvalidParameter,   // 22023
-    NullValue,          // 22004
-    StringTooLong,      // 22001
-    OutOfRange,         // 22003
-    InvalidDatetime,    // 22008
-    InvalidTimeZone,    // 22023 with a time-zone hint
-    Internal,           // XX000
+    InvalidParameter,  // 22023
+    NullValue,         // 22004
+    StringTooLong,     // 22001
+    OutOfRange,        // 22003
+    InvalidDatetime,   // 22008
+    InvalidTimeZone,   // 22023 with a time-zone hint
+    Internal,          // XX000
 };
 
 class CoreError : public std::runtime_error {

@@ -33,9 +33,7 @@ void append_utf8(std::string& out, uint32_t cp) {
     }
 }
 
-[[noreturn]] void bad_escape() {
-    throw CoreError(ErrorKind::InvalidParameter, "invalid JSON string escape");
-}
+[[noreturn]] void bad_escape() { throw CoreError(ErrorKind::InvalidParameter, "invalid JSON string escape"); }
 
 // Four hex digits at raw[i..i+4).
 uint32_t read_hex4(std::string_view raw, size_t i) {

@@ -9,8 +9,7 @@ namespace {
 bool replaced_by_named_user(const LimitCandidate* candidates, size_t count, const LimitCandidate& c) {
     if (c.scope != kScopeEachUser) return false;
     for (size_t i = 0; i < count; ++i)
-        if (candidates[i].scope == kScopeNamedUser && candidates[i].metric == c.metric &&
-            candidates[i].period == c.period)
+        if (candidates[i].scope == kScopeNamedUser && candidates[i].metric == c.metric && candidates[i].period == c.period)
             return true;
     return false;
 }

@@ -11,8 +11,7 @@ Metric parse_metric(std::string_view text, std::string_view argument) {
     if (text == "billed_cost") return Metric::BilledCost;
     if (text == "tokens") return Metric::Tokens;
     if (text == "requests") return Metric::Requests;
-    throw CoreError(ErrorKind::InvalidParameter,
-                    "invalid " + std::string(argument) + ": \"" + std::string(text) + "\"",
+    throw CoreError(ErrorKind::InvalidParameter, "invalid " + std::string(argument) + ": \"" + std::string(text) + "\"",
                     "valid metrics are cost, billed_cost, tokens and requests");
 }
 
@@ -44,7 +43,8 @@ int compare_share(const LimitState& a, const Decimal& consumed_a, const LimitSta
     Decimal left_a = a.max_value - consumed_a, left_b = b.max_value - consumed_b;
     bool minus_infinity_a = a.max_value.is_zero() && left_a.is_negative();
     bool minus_infinity_b = b.max_value.is_zero() && left_b.is_negative();
-    if (minus_infinity_a || minus_infinity_b) return minus_infinity_a == minus_infinity_b ? 0 : (minus_infinity_a ? -1 : 1);
+    if (minus_infinity_a || minus_infinity_b)
+        return minus_infinity_a == minus_infinity_b ? 0 : (minus_infinity_a ? -1 : 1);
     const Decimal one = Decimal::from_int(1);
     return compare_ratios(left_a, a.max_value.is_zero() ? one : a.max_value, left_b,
                           b.max_value.is_zero() ? one : b.max_value);
@@ -102,8 +102,7 @@ unsigned alert_levels(const Decimal& used, const Decimal& max_value, bool hard) 
     return levels;
 }
 
-bool alert_check_includes(bool alert, Period period, const CivilDate* event_day,
-                          const CivilDate& current_period_start) {
+bool alert_check_includes(bool alert, Period period, const CivilDate* event_day, const CivilDate& current_period_start) {
     if (!alert) return false;
     return event_day == nullptr || period_start(period, *event_day) == current_period_start;
 }

@@ -36,8 +36,8 @@ Decimal estimate_for(Metric metric, const Estimate& estimate);
 
 struct Decision {
     bool allowed = true;
-    int limit = -1;      // index of the limit reported (the refusing one, else the tightest); -1 with no limits
-    Decimal remaining;   // max_value - used - held, never below zero
+    int limit = -1;     // index of the limit reported (the refusing one, else the tightest); -1 with no limits
+    Decimal remaining;  // max_value - used - held, never below zero
 };
 
 // A hard limit refuses when used + held + estimate > max_value; soft limits never refuse. Reports the refusing
@@ -64,7 +64,6 @@ unsigned alert_levels(const Decimal& used, const Decimal& max_value, bool hard);
 // the roll-up was of events on one local day (event_day, in the tenant's zone), only if the limit's current
 // period, which starts on current_period_start, contains that day: an event in another period changes nothing
 // the limit measures. With no event day (nullptr: a set-based roll-up) every limit with alerts is looked at.
-bool alert_check_includes(bool alert, Period period, const CivilDate* event_day,
-                          const CivilDate& current_period_start);
+bool alert_check_includes(bool alert, Period period, const CivilDate* event_day, const CivilDate& current_period_start);
 
 }  // namespace usage_meter

@@ -187,21 +187,18 @@ void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrout
     int64_t completion = r.required_count(usage, "completion_tokens", "usage.completion_tokens");
     NodeId prompt_details = r.object(usage, "prompt_tokens_details", "usage.prompt_tokens_details");
     NodeId completion_details = r.object(usage, "completion_tokens_details", "usage.completion_tokens_details");
-    int64_t cached =
-        r.count(prompt_details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens").value_or(0);
+    int64_t cached = r.count(prompt_details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens").value_or(0);
     int64_t cache_write =
-        openrouter ? r.count(prompt_details, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens")
-                         .value_or(0)
-                   : 0;
+        openrouter
+            ? r.count(prompt_details, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens").value_or(0)
+            : 0;
     int64_t reasoning =
-        r.count(completion_details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens")
-            .value_or(0);
+        r.count(completion_details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens").value_or(0);
     if (openrouter)
         check_part(r, cached + cache_write, "cached_tokens + cache_write_tokens", prompt, "usage.prompt_tokens");
     else
         check_part(r, cached, "usage.prompt_tokens_details.cached_tokens", prompt, "usage.prompt_tokens");
-    check_part(r, reasoning, "usage.completion_tokens_details.reasoning_tokens", completion,
-               "usage.completion_tokens");
+    check_part(r, reasoning, "usage.completion_tokens_details.reasoning_tokens", completion, "usage.completion_tokens");
     out.tokens.input = prompt - cached - cache_write;
     out.tokens.cache_read = cached;
     out.tokens.cache_write = cache_write;
@@ -210,7 +207,8 @@ void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrout
     if (openrouter) {
         NodeId cost = d.member(usage, "cost");
         if (cost != kNone && d.kind(cost) != Kind::Null) {
-            if (d.kind(cost) != Kind::Number) r.fail("usage.cost must be a number, not " + std::string(describe(d, cost)));
+            if (d.kind(cost) != Kind::Number)
+                r.fail("usage.cost must be a number, not " + std::string(describe(d, cost)));
             Decimal value;
             try {
                 value = Decimal::parse(d.raw(cost));
@@ -286,8 +284,7 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
     int index = 0;
     for (NodeId event = d.first_child(root); event != kNone; event = d.next_sibling(event), ++index) {
         if (d.kind(event) != Kind::Object)
-            r.fail("event " + std::to_string(index) + " of the stream is " + describe(d, event) +
-                   ", not an object");
+            r.fail("event " + std::to_string(index) + " of the stream is " + describe(d, event) + ", not an object");
         std::string type = r.peek(event, "type");
         if (type == "message_start") {
             if (started) r.fail("the stream has more than one message_start event", "pass the events of one stream");
@@ -329,7 +326,8 @@ void read_gemini(const Reader& r, NodeId root, NormalizedUsage& out) {
     bool snake = !r.has(root, "usageMetadata") && r.has(root, "usage_metadata");
     auto key = [&](std::string_view camel, std::string_view snake_name) { return snake ? snake_name : camel; };
     std::string um_name(key("usageMetadata", "usage_metadata"));
-    NodeId usage = r.usage_block(root, um_name, um_name, "pass the GenerateContentResponse (for a stream, its last chunk)");
+    NodeId usage =
+        r.usage_block(root, um_name, um_name, "pass the GenerateContentResponse (for a stream, its last chunk)");
     auto count = [&](std::string_view camel, std::string_view snake_name) {
         std::string name(key(camel, snake_name));
         return r.count(usage, name, um_name + "." + name).value_or(0);
@@ -535,8 +533,7 @@ NormalizedUsage normalize_usage(std::string_view provider, std::string_view payl
                                out.tokens.reasoning};
     for (int i = 0; i < 5; ++i)
         if (counts[i] > kMaxTokenCount)
-            r.fail(std::string("the normalized ") + names[i] + " " + text_of(counts[i]) +
-                       " is more than 1000000000000",
+            r.fail(std::string("the normalized ") + names[i] + " " + text_of(counts[i]) + " is more than 1000000000000",
                    "token counts must be between 0 and 1000000000000", ErrorKind::OutOfRange);
     if (out.tokens.reasoning > out.tokens.output)
         r.fail("reasoning tokens " + text_of(out.tokens.reasoning) + " are more than output tokens " +

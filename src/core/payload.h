@@ -13,13 +13,13 @@
 namespace usage_meter {
 
 enum class PayloadFormat {
-    OpenAIChat,        // Chat Completions: usage.prompt_tokens includes cached tokens
-    OpenAIResponses,   // Responses: usage.input_tokens includes cached tokens
-    Anthropic,         // Messages: usage.input_tokens excludes cache reads and writes
-    AnthropicStream,   // a Messages stream as the JSON array of its events
-    OpenRouter,        // Chat Completions shape plus cache writes and the charged usage.cost
-    Gemini,            // generateContent: usageMetadata, thinking reported apart from candidates
-    OpenTelemetry,     // GenAI span attributes gen_ai.usage.*
+    OpenAIChat,       // Chat Completions: usage.prompt_tokens includes cached tokens
+    OpenAIResponses,  // Responses: usage.input_tokens includes cached tokens
+    Anthropic,        // Messages: usage.input_tokens excludes cache reads and writes
+    AnthropicStream,  // a Messages stream as the JSON array of its events
+    OpenRouter,       // Chat Completions shape plus cache writes and the charged usage.cost
+    Gemini,           // generateContent: usageMetadata, thinking reported apart from candidates
+    OpenTelemetry,    // GenAI span attributes gen_ai.usage.*
 };
 
 const char* format_name(PayloadFormat format);
@@ -30,11 +30,11 @@ constexpr const char* kProviderNames =
 
 struct NormalizedUsage {
     PayloadFormat format = PayloadFormat::OpenAIChat;
-    std::string provider;     // who served the response ("openai", ...); empty when the payload does not say
-    std::string model;        // empty when the payload names none
+    std::string provider;  // who served the response ("openai", ...); empty when the payload does not say
+    std::string model;     // empty when the payload names none
     TokenUsage tokens;
     std::optional<Decimal> cost;  // what the provider charged (OpenRouter's usage.cost), exact
-    std::string response_id;  // the response's own id; empty when it has none
+    std::string response_id;      // the response's own id; empty when it has none
 };
 
 // Reads one provider response. `provider` names the format or is "auto" (detect it from the payload's

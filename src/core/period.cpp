@@ -40,8 +40,7 @@ CivilDate civil_from_days(int64_t days) {
 Period parse_period(std::string_view text, std::string_view argument) {
     if (text == "day") return Period::Day;
     if (text == "month") return Period::Month;
-    throw CoreError(ErrorKind::InvalidParameter,
-                    "invalid " + std::string(argument) + ": \"" + std::string(text) + "\"",
+    throw CoreError(ErrorKind::InvalidParameter, "invalid " + std::string(argument) + ": \"" + std::string(text) + "\"",
                     "valid periods are day and month");
 }
 

@@ -56,9 +56,9 @@ CivilDate next_period_start(Period period, const CivilDate& date);
 int64_t start_of_local_date(const CivilDate& date, const ZoneRules& zone);
 
 struct PeriodBounds {
-    CivilDate start;        // first local day of the period
-    int64_t starts_at;      // Unix seconds
-    int64_t resets_at;      // Unix seconds: start of the next period
+    CivilDate start;    // first local day of the period
+    int64_t starts_at;  // Unix seconds
+    int64_t resets_at;  // Unix seconds: start of the next period
 };
 
 PeriodBounds period_bounds(Period period, int64_t unix_seconds, const ZoneRules& zone);

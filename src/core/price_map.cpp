@@ -105,8 +105,7 @@ void litellm_field(LiteLlmPrice& price, std::string_view model, std::string_view
         std::string field = "price of \"" + std::string(model) + "\" field " + std::string(key);
         if (!suffix.empty() && threshold == 0)
             throw CoreError(ErrorKind::InvalidParameter, "invalid " + field + ": a tier must start above 0 tokens");
-        if (!is_number)
-            throw CoreError(ErrorKind::InvalidParameter, "invalid " + field + ": it must be a JSON number");
+        if (!is_number) throw CoreError(ErrorKind::InvalidParameter, "invalid " + field + ": it must be a JSON number");
         Decimal value = per_million_from_json_number(number_text, field);
         const uint8_t bit = static_cast<uint8_t>(1u << f.component);
         if (threshold == 0) {

@@ -27,14 +27,13 @@ void check_tiers(const PriceTier* tiers, size_t count, const char* argument) {
     for (size_t i = 0; i < count; ++i) {
         int64_t t = tiers[i].above_input_tokens;
         if (t < 1 || t > kMaxTokenCount)
-            throw CoreError(ErrorKind::InvalidParameter,
-                            "invalid " + std::string(argument) + ": threshold " + std::to_string(t) +
-                                " is not between 1 and 1000000000000 tokens");
+            throw CoreError(ErrorKind::InvalidParameter, "invalid " + std::string(argument) + ": threshold " +
+                                                             std::to_string(t) +
+                                                             " is not between 1 and 1000000000000 tokens");
         for (size_t j = 0; j < i; ++j)
             if (tiers[j].above_input_tokens == t)
-                throw CoreError(ErrorKind::InvalidParameter,
-                                "invalid " + std::string(argument) + ": threshold " + std::to_string(t) +
-                                    " appears twice");
+                throw CoreError(ErrorKind::InvalidParameter, "invalid " + std::string(argument) + ": threshold " +
+                                                                 std::to_string(t) + " appears twice");
     }
 }
 
@@ -60,7 +59,8 @@ bool write_tiers_json(const PriceTier* tiers, size_t count, char* buf, size_t si
         out += "{\"above_input_tokens\": " + std::to_string(t.above_input_tokens);
         out += ", \"input_per_mtok\": " + t.price.input_per_mtok.to_string();
         out += ", \"output_per_mtok\": " + t.price.output_per_mtok.to_string();
-        if (t.price.cache_read_per_mtok) out += ", \"cache_read_per_mtok\": " + t.price.cache_read_per_mtok->to_string();
+        if (t.price.cache_read_per_mtok)
+            out += ", \"cache_read_per_mtok\": " + t.price.cache_read_per_mtok->to_string();
         if (t.price.cache_write_per_mtok)
             out += ", \"cache_write_per_mtok\": " + t.price.cache_write_per_mtok->to_string();
         out += "}";
@@ -95,10 +95,9 @@ bool same_price(const TokenPrice& a, const PriceTier* a_tiers, size_t a_count, c
 Decimal token_cost(const TokenUsage& usage, const TokenPrice& price) {
     const Decimal& cache_read = price.cache_read_per_mtok ? *price.cache_read_per_mtok : price.input_per_mtok;
     const Decimal& cache_write = price.cache_write_per_mtok ? *price.cache_write_per_mtok : price.input_per_mtok;
-    Decimal per_million = Decimal::from_int(usage.input) * price.input_per_mtok +
-                          Decimal::from_int(usage.output) * price.output_per_mtok +
-                          Decimal::from_int(usage.cache_read) * cache_read +
-                          Decimal::from_int(usage.cache_write) * cache_write;
+    Decimal per_million =
+        Decimal::from_int(usage.input) * price.input_per_mtok + Decimal::from_int(usage.output) * price.output_per_mtok +
+        Decimal::from_int(usage.cache_read) * cache_read + Decimal::from_int(usage.cache_write) * cache_write;
     return per_million.shifted_down(6);
 }
 
@@ -119,8 +118,8 @@ PricedCost price_event(const PricingInputs& in) {
         try {
             check_bounded("cost", out.cost, kEventCostBounds);
         } catch (const CoreError&) {
-            throw CoreError(ErrorKind::InvalidParameter, "invalid usage: its cost " + out.cost.to_string() +
-                                " is beyond what one event may cost",
+            throw CoreError(ErrorKind::InvalidParameter,
+                            "invalid usage: its cost " + out.cost.to_string() + " is beyond what one event may cost",
                             std::string("one event costs at most ") + kEventCostBounds.max + " USD, with at most " +
                                 std::to_string(kEventCostBounds.max_scale) + " decimal places");
         }

@@ -74,21 +74,21 @@ Decimal token_cost(const TokenUsage& usage, const TokenPrice& price);
 struct PricingInputs {
     TokenUsage tokens;
     bool has_model = false;
-    const TokenPrice* token_price = nullptr;     // null: no price for the model
-    const PriceTier* tiers = nullptr;            // the token price's tiers, if any
+    const TokenPrice* token_price = nullptr;  // null: no price for the model
+    const PriceTier* tiers = nullptr;         // the token price's tiers, if any
     size_t tier_count = 0;
-    std::optional<Decimal> quantity;             // non-token units of the operation
-    std::optional<Decimal> unit_price;           // per unit of the operation
-    std::optional<Decimal> reported_cost;        // what the provider charged; wins over the tables
+    std::optional<Decimal> quantity;       // non-token units of the operation
+    std::optional<Decimal> unit_price;     // per unit of the operation
+    std::optional<Decimal> reported_cost;  // what the provider charged; wins over the tables
 };
 
 enum class CostSource { None, Reported, PriceTable };
 
 struct PricedCost {
-    bool priced = false;      // cost is known
+    bool priced = false;  // cost is known
     CostSource source = CostSource::None;
-    Decimal cost;             // meaningful only when priced
-    int tier = -1;            // the tier of the token price that applied, -1 for the base price
+    Decimal cost;                   // meaningful only when priced
+    int tier = -1;                  // the tier of the token price that applied, -1 for the base price
     bool used_token_price = false;  // the model's price charged something: tokens or its per-request fee
 };
 

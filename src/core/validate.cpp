@@ -19,8 +19,7 @@ namespace {
 std::string arg(std::string_view a) { return std::string(a); }
 
 void check_present_name(std::string_view argument, std::string_view value) {
-    if (value.empty())
-        throw CoreError(ErrorKind::InvalidParameter, arg(argument) + " must not be empty");
+    if (value.empty()) throw CoreError(ErrorKind::InvalidParameter, arg(argument) + " must not be empty");
     size_t chars = utf8_length(value);
     if (chars > kMaxNameLength)
         throw CoreError(ErrorKind::StringTooLong,

@@ -10,7 +10,7 @@
 
 namespace usage_meter {
 
-constexpr size_t kMaxNameLength = 200;            // characters, for every name and key
+constexpr size_t kMaxNameLength = 200;             // characters, for every name and key
 constexpr int64_t kMaxTokenCount = 1000000000000;  // 10^12 per event and counter
 constexpr int64_t kMaxFutureSeconds = 86400;       // occurred_at may be at most a day ahead
 

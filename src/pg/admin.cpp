@@ -100,7 +100,7 @@ static Datum set_price_impl(FunctionCallInfo fcinfo, const int* at) {
         if (count > 0) p[7] = sql_arg(tiers_jsonb(tiers, count));
     }
     p[8] = sql_arg(at[8] >= 0 ? amount_arg(fcinfo, at[8], "per_request", false, &isnull, parse_price)
-                            : numeric_from_decimal(Decimal()));
+                              : numeric_from_decimal(Decimal()));
 
     spi_connect();
     int64 price_id;

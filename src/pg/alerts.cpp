@@ -76,9 +76,9 @@ bool alert_exists(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, Da
 // failure: here that only means another transaction sent the alert, so it is caught (in a subtransaction)
 // instead of failing the recording.
 bool insert_alert(const std::array<SqlArg, 10>& alert) {
-    static Statement<10> insert = {
-        kInsertAlertSql,
-        {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, TEXTOID, NUMERICOID, NUMERICOID, BOOLOID}};
+    static Statement<10> insert = {kInsertAlertSql,
+                                   {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, TEXTOID, NUMERICOID,
+                                    NUMERICOID, BOOLOID}};
     if (!IsolationUsesXactSnapshot()) {
         run_with(insert, Access::kReadWrite, 0, alert);
         return SPI_processed == 1;
@@ -196,12 +196,11 @@ int due_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* event
             if ((levels[i] & level) == 0) continue;
             bool limit_user_null;
             Datum limit_user = limit_user_of(a, i, user_id, &limit_user_null);
-            bool exists = alert_exists(
-                &scan, tenant, user_id, a.scope[i] == kScopeTenant || user_null, limit_user, limit_user_null,
-                CStringGetTextDatum(metric_name(a.limits[i].metric)),
-                CStringGetTextDatum(period_name(a.limits[i].period)),
-                DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start)),
-                CStringGetTextDatum(alert_level_name(level)));
+            bool exists = alert_exists(&scan, tenant, user_id, a.scope[i] == kScopeTenant || user_null, limit_user,
+                                       limit_user_null, CStringGetTextDatum(metric_name(a.limits[i].metric)),
+                                       CStringGetTextDatum(period_name(a.limits[i].period)),
+                                       DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start)),
+                                       CStringGetTextDatum(alert_level_name(level)));
             if (!exists) due[due_count++] = Due{i, level};
         }
     }
@@ -231,14 +230,12 @@ void fire_alerts(Datum tenant, Datum user_id, bool user_null, const DateADT* eve
         bool limit_user_null;
         Datum limit_user = limit_user_of(a, i, user_id, &limit_user_null);
         const bool row_user_null = a.scope[i] == kScopeTenant || user_null;
-        if (insert_alert({sql_arg(tenant), sql_arg_or_null(user_id, row_user_null),
-                          sql_arg_or_null(limit_user, limit_user_null),
-                          sql_arg(CStringGetTextDatum(metric_name(l.metric))),
-                          sql_arg(CStringGetTextDatum(period_name(l.period))),
-                          sql_arg(DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start))),
-                          sql_arg(CStringGetTextDatum(alert_level_name(due[d].level))),
-                          sql_arg(numeric_from_decimal(l.used)), sql_arg(numeric_from_decimal(l.max_value)),
-                          sql_arg(BoolGetDatum(l.hard))})) {
+        if (insert_alert(
+                {sql_arg(tenant), sql_arg_or_null(user_id, row_user_null), sql_arg_or_null(limit_user, limit_user_null),
+                 sql_arg(CStringGetTextDatum(metric_name(l.metric))), sql_arg(CStringGetTextDatum(period_name(l.period))),
+                 sql_arg(DateADTGetDatum(pg_date_from_civil(bounds_of(&a, i).start))),
+                 sql_arg(CStringGetTextDatum(alert_level_name(due[d].level))), sql_arg(numeric_from_decimal(l.used)),
+                 sql_arg(numeric_from_decimal(l.max_value)), sql_arg(BoolGetDatum(l.hard))})) {
             bool isnull;
             Datum payload = result_value(0, 1, &isnull);
             Async_Notify("usage_meter_alerts", TextDatumGetCString(payload));

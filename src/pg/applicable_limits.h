@@ -18,9 +18,9 @@ struct ApplicableLimits {
     pg_tz* zone;  // the tenant's time zone; nullptr for a tenant never seen (it has no limits)
     int count;
     usage_meter::LimitState limits[kMaxApplicableLimits];
-    int scope[kMaxApplicableLimits];  // LimitScope (limit_precedence.h)
-    bool alert[kMaxApplicableLimits]; // limits.alert (1.1): whether the limit sends alerts; false at 1.0
-    PeriodBounds day;                 // the current day and month in the tenant's zone (set when count > 0)
+    int scope[kMaxApplicableLimits];   // LimitScope (limit_precedence.h)
+    bool alert[kMaxApplicableLimits];  // limits.alert (1.1): whether the limit sends alerts; false at 1.0
+    PeriodBounds day;                  // the current day and month in the tenant's zone (set when count > 0)
     PeriodBounds month;
 };
 

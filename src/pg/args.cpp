@@ -7,8 +7,7 @@ extern "C" {
 namespace usage_meter::pg {
 
 void require_arg(FunctionCallInfo fcinfo, int i, const char* name) {
-    if (PG_ARGISNULL(i))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+    if (PG_ARGISNULL(i)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
 }
 
 Datum name_arg(FunctionCallInfo fcinfo, int i, const char* name) {
@@ -20,9 +19,9 @@ Datum name_arg(FunctionCallInfo fcinfo, int i, const char* name) {
 
 void require_finite(TimestampTz value, const char* name, bool allow_minus_infinity) {
     if (TIMESTAMP_IS_NOEND(value) || (!allow_minus_infinity && TIMESTAMP_IS_NOBEGIN(value)))
-        ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-                        errmsg("invalid %s: it must be a finite time%s", name,
-                               allow_minus_infinity ? " or -infinity" : "")));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                 errmsg("invalid %s: it must be a finite time%s", name, allow_minus_infinity ? " or -infinity" : "")));
 }
 
 Estimate request_args(FunctionCallInfo fcinfo, Datum* user_id, bool* user_null) {

@@ -49,8 +49,8 @@ void raise_failure(const Failure& failure) {
         case ErrorKind::InvalidTimeZone: code = ERRCODE_INVALID_PARAMETER_VALUE; break;
         default: code = ERRCODE_INTERNAL_ERROR; break;
     }
-    ereport(ERROR, (errcode(code), errmsg("%s", failure.message),
-                    failure.hint[0] != '\0' ? errhint("%s", failure.hint) : 0));
+    ereport(ERROR,
+            (errcode(code), errmsg("%s", failure.message), failure.hint[0] != '\0' ? errhint("%s", failure.hint) : 0));
     pg_unreachable();
 }
 

@@ -78,21 +78,21 @@ inline CivilDate civil_from_pg_date(int32_t pg_date) { return civil_from_days(pg
 
 // Declares a V1 SQL-callable function whose body is NAME##_body; any C++ exception escaping the body
 // (which should never happen: core work goes through core_call) becomes an ERROR after the catch block.
-#define UM_FUNCTION(NAME)                                                            \
-    static Datum NAME##_body(FunctionCallInfo fcinfo);                               \
-    extern "C" {                                                                     \
-    PG_FUNCTION_INFO_V1(NAME);                                                       \
-    Datum NAME(PG_FUNCTION_ARGS) {                                                   \
-        ::usage_meter::pg::Failure failure_;                                         \
-        failure_.failed = false;                                                     \
-        Datum result_ = 0;                                                           \
-        try {                                                                        \
-            result_ = NAME##_body(fcinfo);                                           \
-        } catch (...) {                                                              \
-            ::usage_meter::pg::capture_exception(failure_);                          \
-        }                                                                            \
-        if (failure_.failed) ::usage_meter::pg::raise_failure(failure_);             \
-        return result_;                                                              \
-    }                                                                                \
-    }                                                                                \
+#define UM_FUNCTION(NAME)                                                \
+    static Datum NAME##_body(FunctionCallInfo fcinfo);                   \
+    extern "C" {                                                         \
+    PG_FUNCTION_INFO_V1(NAME);                                           \
+    Datum NAME(PG_FUNCTION_ARGS) {                                       \
+        ::usage_meter::pg::Failure failure_;                             \
+        failure_.failed = false;                                         \
+        Datum result_ = 0;                                               \
+        try {                                                            \
+            result_ = NAME##_body(fcinfo);                               \
+        } catch (...) {                                                  \
+            ::usage_meter::pg::capture_exception(failure_);              \
+        }                                                                \
+        if (failure_.failed) ::usage_meter::pg::raise_failure(failure_); \
+        return result_;                                                  \
+    }                                                                    \
+    }                                                                    \
     static Datum NAME##_body(FunctionCallInfo fcinfo)

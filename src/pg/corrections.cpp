@@ -21,11 +21,12 @@ constexpr int kMaxReasonLength = 1000;
 
 // Figures a reversal carries negated, so every sum over the ledger (summaries, counters, verify) drops by
 // exactly the reversed event. Numeric columns are negated with numeric_uminus, integers arithmetically.
-const char* const kNegatedColumns[] = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-                                       "reasoning_tokens", "quantity", "cost", "billed_cost", "latency_ms"};
+const char* const kNegatedColumns[] = {
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+    "quantity",     "cost",          "billed_cost",       "latency_ms"};
 // Columns a reversal keeps from its own INSERT (or sets itself) rather than copying from the reversed event.
-const char* const kOwnColumns[] = {"event_id", "reverses_event_id", "reason", "corrects_event_id", "recorded_at",
-                                   "idempotency_key"};
+const char* const kOwnColumns[] = {"event_id",          "reverses_event_id", "reason",
+                                   "corrects_event_id", "recorded_at",       "idempotency_key"};
 
 bool listed(const char* name, const char* const* list, size_t count) {
     for (size_t i = 0; i < count; ++i)
@@ -76,8 +77,7 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
         return attnum - 1;
     };
     const int tenant = column("tenant"), reverses = column("reverses_event_id"), reason = column("reason");
-    if (nulls[tenant])
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant must not be NULL")));
+    if (nulls[tenant]) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant must not be NULL")));
     if (nulls[reason])
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("reason must not be NULL"),
                         errhint("Say why the event is reversed; the reason stays in the ledger.")));
@@ -98,9 +98,9 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
     spi_connect();
     run(original_event, Access::kReadWrite, 1, sql_arg(values[tenant]), sql_arg(values[reverses]));
     if (SPI_processed == 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("invalid event_id: tenant \"%s\" has no event %lld", tenant_name,
-                               static_cast<long long>(reversed_id))));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid event_id: tenant \"%s\" has no event %lld",
+                                                                  tenant_name, static_cast<long long>(reversed_id))));
     HeapTuple original = SPI_tuptable->vals[0];
     TupleDesc original_desc = SPI_tuptable->tupdesc;
     // Checked after the event is locked: a reversal committed while this one waited is seen.

@@ -20,11 +20,11 @@ namespace {
 struct Cache {
     MemoryContext context;  // child of CacheMemoryContext, reset at each rebuild
     bool valid;
-    bool building;          // build() is running
-    uint64 generation;      // bumped by every invalidation, so a build an invalidation interrupted is not kept
+    bool building;      // build() is running
+    uint64 generation;  // bumped by every invalidation, so a build an invalidation interrupted is not kept
     Oid heap;
     int count;
-    Oid* indexes;           // in the table's index list order
+    Oid* indexes;  // in the table's index list order
     IndexInfo** infos;
 };
 Cache cache;
@@ -74,9 +74,9 @@ void build(ResultRelInfo* target, List* indexes) {
         if (am != BTREE_AM_OID && am != HASH_AM_OID) cacheable = false;
         IndexInfo* info = BuildIndexInfo(index);
         if (info->ii_Predicate != NIL)
-            info->ii_PredicateState = ExecInitQual(reinterpret_cast<List*>(expression_planner(
-                                                       reinterpret_cast<Expr*>(info->ii_Predicate))),
-                                                   nullptr);
+            info->ii_PredicateState =
+                ExecInitQual(reinterpret_cast<List*>(expression_planner(reinterpret_cast<Expr*>(info->ii_Predicate))),
+                             nullptr);
         List* states = NIL;
         ListCell* lc;
         foreach (lc, info->ii_Expressions)

@@ -29,12 +29,11 @@ int counter_slot() {
 }  // namespace usage_meter::pg
 
 void _PG_init(void) {
-    DefineCustomIntVariable(
-        "usage_meter.counter_slots",
-        "Number of rows each daily summary and live counter is spread over.",
-        "Concurrent writers of one tenant add to different slots, so they do not wait on each other's row "
-        "locks; readers add the slots up. Changing it is safe at any time.",
-        &counter_slots, 16, 1, 1024, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("usage_meter.counter_slots",
+                            "Number of rows each daily summary and live counter is spread over.",
+                            "Concurrent writers of one tenant add to different slots, so they do not wait on each other's row "
+                            "locks; readers add the slots up. Changing it is safe at any time.",
+                            &counter_slots, 16, 1, 1024, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("usage_meter");
     usage_meter::pg::limits_cache_init();
     usage_meter::pg::extension_catalog_init();

@@ -70,7 +70,9 @@ void key_timestamptz_after(ScanKey key, AttrNumber index_column, Datum value) {
                            value);
 }
 
-void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count) { index_rescan(scan->scan, keys, key_count, nullptr, 0); }
+void key_scan_rescan(KeyScan* scan, ScanKey keys, int key_count) {
+    index_rescan(scan->scan, keys, key_count, nullptr, 0);
+}
 
 AttrNumber key_scan_column(const KeyScan* scan, const char* name) {
     AttrNumber attnum = extension_column(RelationGetRelid(scan->heap), name);

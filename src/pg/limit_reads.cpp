@@ -163,8 +163,7 @@ void read_used(ApplicableLimits* a, Datum tenant, Datum user_id, Snapshot snapsh
     for (int i = 0; i < a->count; ++i) a->limits[i].used = metric_total(totals[key_of(i)], a->limits[i].metric);
 }
 
-void read_held(ApplicableLimits* a, Datum tenant, Datum user_id, bool user_null, Snapshot snapshot,
-               TimestampTz now) {
+void read_held(ApplicableLimits* a, Datum tenant, Datum user_id, bool user_null, Snapshot snapshot, TimestampTz now) {
     if (a->count == 0) return;
     if (!reservations_table_exists()) return;  // the extension is still at 1.0
     bool tenant_needed = false, user_needed = false;

@@ -22,8 +22,7 @@ void read_used(ApplicableLimits* limits, Datum tenant, Datum user_id, Snapshot s
 // Fills each limit's held from the reservations still holding at `now` (state 'held', expires_at > now), read
 // under `snapshot` (reserve passes a dirty snapshot, so uncommitted holds count too). Does nothing on a
 // database whose extension has no reservations table yet (still at 1.0).
-void read_held(ApplicableLimits* limits, Datum tenant, Datum user_id, bool user_null, Snapshot snapshot,
-               TimestampTz now);
+void read_held(ApplicableLimits* limits, Datum tenant, Datum user_id, bool user_null, Snapshot snapshot, TimestampTz now);
 
 // Whether any hard limit of the given scope (tenant-wide, or the user's) applies.
 bool has_hard_limit(const ApplicableLimits* limits, bool tenant_scope);

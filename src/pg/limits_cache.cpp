@@ -39,8 +39,8 @@ struct Entry {
     char* key;  // tenant bytes, then user bytes (in the cache's memory context)
     pg_tz* zone;
     int count;
-    void* limits_memory;   // what was allocated for limits (palloc aligns to 8 bytes only)
-    CachedLimit* limits;   // inside limits_memory, aligned for the 128-bit integers of Decimal
+    void* limits_memory;  // what was allocated for limits (palloc aligns to 8 bytes only)
+    CachedLimit* limits;  // inside limits_memory, aligned for the 128-bit integers of Decimal
 };
 
 // Direct-mapped: a key replaces whatever entry its hash maps to, so the cache never grows past this.
@@ -52,8 +52,8 @@ struct Cache {
     Entry* entries;         // kEntries of them, allocated on first use
     Oid limits;             // the relations watched (InvalidOid until looked up)
     Oid tenants;
-    int usable;             // -1: not checked since the last reset; 0: no (no triggers); 1: yes
-    bool stale;             // an invalidation for limits or tenants arrived: empty before the next use
+    int usable;  // -1: not checked since the last reset; 0: no (no triggers); 1: yes
+    bool stale;  // an invalidation for limits or tenants arrived: empty before the next use
 };
 Cache cache = {nullptr, nullptr, InvalidOid, InvalidOid, -1, false};
 
@@ -215,6 +215,5 @@ UM_FUNCTION(limits_cache_invalidate) {
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     CacheInvalidateRelcache(trigger->tg_relation);
     if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event)) return PointerGetDatum(nullptr);
-    return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple
-                                                                        : trigger->tg_trigtuple);
+    return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple);
 }

@@ -53,8 +53,9 @@ bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, 
     Datum prefix = 0;
     for (size_t i = 0; i < keys.count; ++i) {
         const PriceKey& key = keys.keys[i];
-        Datum name = key.name_begin == 0 && key.name_length == m.length ? model
-                                                                        : text_datum(m.data + key.name_begin, key.name_length);
+        Datum name = key.name_begin == 0 && key.name_length == m.length
+                         ? model
+                         : text_datum(m.data + key.name_begin, key.name_length);
         Datum key_provider = 0;
         bool key_provider_null = false;
         if (key.provider == KeyProvider::Event) {
@@ -79,10 +80,12 @@ bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, 
         bool isnull;
         out->price_id = DatumGetInt64(slot_getattr(row, key_scan_column(scan, "price_id"), &isnull));
         out->effective_from = DatumGetTimestampTz(slot_getattr(row, key_scan_column(scan, "effective_from"), &isnull));
-        out->price.input_per_mtok = amount_column(row, key_scan_column(scan, "input_per_mtok"), "input_per_mtok", &isnull);
+        out->price.input_per_mtok =
+            amount_column(row, key_scan_column(scan, "input_per_mtok"), "input_per_mtok", &isnull);
         out->price.output_per_mtok =
             amount_column(row, key_scan_column(scan, "output_per_mtok"), "output_per_mtok", &isnull);
-        Decimal cache_read = amount_column(row, key_scan_column(scan, "cache_read_per_mtok"), "cache_read_per_mtok", &isnull);
+        Decimal cache_read =
+            amount_column(row, key_scan_column(scan, "cache_read_per_mtok"), "cache_read_per_mtok", &isnull);
         if (!isnull) out->price.cache_read_per_mtok = cache_read;
         Decimal cache_write =
             amount_column(row, key_scan_column(scan, "cache_write_per_mtok"), "cache_write_per_mtok", &isnull);
@@ -192,8 +195,7 @@ bool find_unit_price(Datum operation, Datum at, int64* unit_price_id, Decimal* p
     if (found) {
         bool isnull;
         *unit_price_id = DatumGetInt64(slot_getattr(scan.row, key_scan_column(&scan, "unit_price_id"), &isnull));
-        *per_unit =
-            amount_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "per_unit"), &isnull), "per_unit");
+        *per_unit = amount_from_numeric(slot_getattr(scan.row, key_scan_column(&scan, "per_unit"), &isnull), "per_unit");
     }
     key_scan_close(&scan);
     return found;
@@ -301,8 +303,7 @@ UM_FUNCTION(prices_guard) {
                             errmsg("a price for model \"%s\"%s%s%s from %s would overlap price %lld, in force from %s",
                                    TextDatumGetCString(model), provider_null ? "" : " and provider \"",
                                    provider_null ? "" : TextDatumGetCString(provider), provider_null ? "" : "\"",
-                                   new_from,
-                                   static_cast<long long>(latest_id), timestamptz_to_str(latest)),
+                                   new_from, static_cast<long long>(latest_id), timestamptz_to_str(latest)),
                             errhint("Prices are never rewritten: a change applies from a time after the latest price.")));
         }
     }
@@ -322,7 +323,8 @@ UM_FUNCTION(price_for) {
     require_arg(fcinfo, 2, "at");
     Datum at = PG_GETARG_DATUM(2);
     TupleDesc desc;
-    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "price_for must return a record");
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "price_for must return a record");
     desc = BlessTupleDesc(desc);
 
     FoundPrice found;
@@ -349,19 +351,19 @@ UM_FUNCTION(price_for) {
         if (!nulls[8]) values[8] = tiers_jsonb(found.tiers, found.tier_count);
         values[9] = numeric_from_decimal(found.price.per_request);
         values[10] = CStringGetTextDatum(match_rule_name(found.rule));
-        const char* matched_provider =
-            found.matched_provider_null ? "any provider (provider NULL)"
-                                        : psprintf("provider \"%s\"", TextDatumGetCString(found.matched_provider));
-        values[11] = CStringGetTextDatum(psprintf(
-            "%s: model \"%s\" is priced by the entry for \"%s\" and %s, in force since %s", match_rule_name(found.rule),
-            model_text, TextDatumGetCString(found.matched_model), matched_provider,
-            timestamptz_to_str(found.effective_from)));
+        const char* matched_provider = found.matched_provider_null
+                                           ? "any provider (provider NULL)"
+                                           : psprintf("provider \"%s\"", TextDatumGetCString(found.matched_provider));
+        values[11] = CStringGetTextDatum(
+            psprintf("%s: model \"%s\" is priced by the entry for \"%s\" and %s, in force since %s",
+                     match_rule_name(found.rule), model_text, TextDatumGetCString(found.matched_model),
+                     matched_provider, timestamptz_to_str(found.effective_from)));
     } else {
         nulls[11] = false;
         values[11] = CStringGetTextDatum(psprintf(
             "no price: model \"%s\"%s%s%s has no price in force at %s, exactly or by provider prefix or dated id",
-            model_text, provider_null ? "" : " with provider \"", provider_null ? "" : TextDatumGetCString(provider), provider_null ? "" : "\"",
-            timestamptz_to_str(DatumGetTimestampTz(at))));
+            model_text, provider_null ? "" : " with provider \"", provider_null ? "" : TextDatumGetCString(provider),
+            provider_null ? "" : "\"", timestamptz_to_str(DatumGetTimestampTz(at))));
     }
     key_scan_close(&scan);
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
@@ -475,9 +477,11 @@ UM_FUNCTION(import_litellm_prices) {
             TupleTableSlot* row = scan.row;
             *current = FoundPrice();
             current->price.input_per_mtok =
-                amount_from_numeric(slot_getattr(row, key_scan_column(&scan, "input_per_mtok"), &isnull), "input_per_mtok");
-            current->price.output_per_mtok = amount_from_numeric(
-                slot_getattr(row, key_scan_column(&scan, "output_per_mtok"), &isnull), "output_per_mtok");
+                amount_from_numeric(slot_getattr(row, key_scan_column(&scan, "input_per_mtok"), &isnull),
+                                    "input_per_mtok");
+            current->price.output_per_mtok =
+                amount_from_numeric(slot_getattr(row, key_scan_column(&scan, "output_per_mtok"), &isnull),
+                                    "output_per_mtok");
             Datum d = slot_getattr(row, key_scan_column(&scan, "cache_read_per_mtok"), &isnull);
             if (!isnull) current->price.cache_read_per_mtok = amount_from_numeric(d, "cache_read_per_mtok");
             d = slot_getattr(row, key_scan_column(&scan, "cache_write_per_mtok"), &isnull);
@@ -496,7 +500,8 @@ UM_FUNCTION(import_litellm_prices) {
             ++unchanged;
         } else {
             SqlArg cache_read = kSqlNull, cache_write = kSqlNull, tiers = kSqlNull;
-            if (entry->base.cache_read_per_mtok) cache_read = sql_arg(numeric_from_decimal(*entry->base.cache_read_per_mtok));
+            if (entry->base.cache_read_per_mtok)
+                cache_read = sql_arg(numeric_from_decimal(*entry->base.cache_read_per_mtok));
             if (entry->base.cache_write_per_mtok)
                 cache_write = sql_arg(numeric_from_decimal(*entry->base.cache_write_per_mtok));
             if (entry->tier_count) tiers = sql_arg(tiers_jsonb(entry->tiers, entry->tier_count));

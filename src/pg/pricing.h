@@ -20,7 +20,7 @@ struct FoundPrice {
     size_t tier_count;
     PriceTier tiers[kMaxTiers];
     MatchRule rule;
-    Datum matched_model;   // text
+    Datum matched_model;     // text
     Datum matched_provider;  // text, or 0 when provider_null
     bool matched_provider_null;
 };

@@ -156,7 +156,8 @@ using namespace usage_meter::pg;
 // fills the derived columns (cost, billed_cost, priced, cost_source, price ids, markup, day, recorded_at).
 UM_FUNCTION(events_prepare) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_prepare must be called as a trigger")));
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("events_prepare must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (!TRIGGER_FIRED_BEFORE(trigger->tg_event) || !TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ||
         !TRIGGER_FIRED_BY_INSERT(trigger->tg_event))
@@ -176,8 +177,8 @@ UM_FUNCTION(events_prepare) {
         DatumGetTimestampTz(values[att[kRecordedAt] - 1]) < GetCurrentTransactionStartTimestamp())
         return PointerGetDatum(tuple);
     if (event_sign(desc, values, nulls) < 0)  // a reversal: filled from the event it cancels, not priced again
-        return PointerGetDatum(finish_row(trigger->tg_relation,
-                                          prepare_reversal(trigger->tg_relation, tuple, values, nulls)));
+        return PointerGetDatum(
+            finish_row(trigger->tg_relation, prepare_reversal(trigger->tg_relation, tuple, values, nulls)));
     auto value = [&](int c) { return values[att[c] - 1]; };
     auto is_null = [&](int c) { return nulls[att[c] - 1]; };
 
@@ -192,8 +193,7 @@ UM_FUNCTION(events_prepare) {
     static const int token_columns[5] = {kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens,
                                          kReasoningTokens};
     int64 tokens[5];
-    for (int i = 0; i < 5; ++i)
-        tokens[i] = is_null(token_columns[i]) ? 0 : DatumGetInt64(value(token_columns[i]));
+    for (int i = 0; i < 5; ++i) tokens[i] = is_null(token_columns[i]) ? 0 : DatumGetInt64(value(token_columns[i]));
     const char* quantity_text = is_null(kQuantity) ? nullptr : numeric_text(value(kQuantity));
     const char* cost_text = is_null(kCost) ? nullptr : numeric_text(value(kCost));
     if (is_null(kSuccess)) raise_null("success");
@@ -203,7 +203,8 @@ UM_FUNCTION(events_prepare) {
     if (!is_null(kMetadata)) {
         Jsonb* metadata = DatumGetJsonbP(value(kMetadata));
         if (!JB_ROOT_IS_OBJECT(metadata) || JB_ROOT_IS_SCALAR(metadata))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid metadata: it must be a JSON object")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid metadata: it must be a JSON object")));
     }
 
     TokenUsage usage;
@@ -216,8 +217,8 @@ UM_FUNCTION(events_prepare) {
         check_optional_name("provider", provider.data, provider.length);
         check_optional_name("idempotency_key", idempotency_key.data, idempotency_key.length);
         check_optional_name("session_id", session_id.data, session_id.length);
-        static const char* const names[5] = {"input_tokens", "output_tokens", "cache_read_tokens",
-                                             "cache_write_tokens", "reasoning_tokens"};
+        static const char* const names[5] = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                                             "reasoning_tokens"};
         for (int i = 0; i < 5; ++i) check_token_count(names[i], tokens[i]);
         check_reasoning(tokens[4], tokens[1]);
         if (!is_null(kLatencyMs)) check_latency("latency_ms", DatumGetInt32(value(kLatencyMs)));
@@ -292,15 +293,14 @@ UM_FUNCTION(events_prepare) {
 }
 
 namespace usage_meter::pg {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 }  // namespace usage_meter::pg
 
 // AFTER INSERT ... FOR EACH STATEMENT, with the inserted rows as transition table new_events.
 UM_FUNCTION(events_rollup) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_rollup must be called as a trigger")));
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("events_rollup must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (trigger->tg_newtable == nullptr) elog(ERROR, "events_rollup needs REFERENCING NEW TABLE AS new_events");
     int64 count = tuplestore_tuple_count(trigger->tg_newtable);
@@ -340,8 +340,9 @@ UM_FUNCTION(events_rollup) {
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
     SPIPlanPtr* rollup_plan = &rollup_plans[reversal_attnum(desc) > 0 ? 1 : 0];
     if (*rollup_plan == nullptr)
-        kept_plan(rollup_plan, rollup_batch_sql(event_sign_sql(desc), "new_events", "WHERE recorded_at >= pg_catalog.now()"),
-                  1, types);
+        kept_plan(rollup_plan,
+                  rollup_batch_sql(event_sign_sql(desc), "new_events", "WHERE recorded_at >= pg_catalog.now()"), 1,
+                  types);
     Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
     execute_plan(*rollup_plan, &slot, " ", false, 0);
     fire_batch_alerts("new_events", "WHERE recorded_at >= pg_catalog.now()", 0, nullptr, nullptr, nullptr);
@@ -399,7 +400,8 @@ void allow_reprice_update(bool allowed) { reprice_update_allowed = allowed; }
 // statement, which rewrites only cost, billed_cost, priced, cost_source, price_id and unit_price_id.
 UM_FUNCTION(events_append_only) {
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("events_append_only must be called as a trigger")));
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("events_append_only must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     const char* action = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)   ? "UPDATE"
                          : TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ? "DELETE"

@@ -46,8 +46,8 @@ Statement<4> select_events = {
     " ORDER BY tenant, event_id FOR UPDATE",
     {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID}};
 
-constexpr std::array<Oid, 9> kUpdateTypes = {TEXTOID, INT8OID, NUMERICOID, NUMERICOID, BOOLOID,
-                                             TEXTOID, INT8OID,  INT8OID,    TIMESTAMPTZOID};
+constexpr std::array<Oid, 9> kUpdateTypes = {TEXTOID, INT8OID, NUMERICOID, NUMERICOID,    BOOLOID,
+                                             TEXTOID, INT8OID, INT8OID,    TIMESTAMPTZOID};
 
 Statement<9> update_event = {
     "UPDATE usage_meter.events SET cost = $3, billed_cost = $4, priced = $5, cost_source = $6, price_id = $7,"
@@ -84,8 +84,8 @@ struct Corrections {
 };
 
 void corrections_init(Corrections* c) {
-    static const Oid types[Corrections::kColumns] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID,
-                                                     INT4OID, BOOLOID, NUMERICOID, NUMERICOID};
+    static const Oid types[Corrections::kColumns] = {TEXTOID, TEXTOID, DATEOID, TEXTOID,    TEXTOID,
+                                                     TEXTOID, INT4OID, BOOLOID, NUMERICOID, NUMERICOID};
     for (int i = 0; i < Corrections::kColumns; ++i)
         c->columns[i] = initArrayResult(types[i], CurrentMemoryContext, false);
     c->rows = 0;
@@ -101,11 +101,12 @@ void corrections_add(Corrections* c, const Datum* values, const bool* nulls) {
 void corrections_apply(Corrections* c, int16 slot) {
     if (c->rows == 0) return;
     // The roll-up's SQL is built from its description on first use.
-    static Statement<1 + Corrections::kColumns> roll_up = {
-        nullptr,
-        {INT2OID, TEXTARRAYOID, TEXTARRAYOID, DATEARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-         BOOLARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID}};
-    if (roll_up.sql == nullptr) roll_up.sql = MemoryContextStrdup(TopMemoryContext, rollup_batch_sql("sign", kCorrectionRows, ""));
+    static Statement<1 + Corrections::kColumns> roll_up = {nullptr,
+                                                           {INT2OID, TEXTARRAYOID, TEXTARRAYOID, DATEARRAYOID,
+                                                            TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+                                                            BOOLARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID}};
+    if (roll_up.sql == nullptr)
+        roll_up.sql = MemoryContextStrdup(TopMemoryContext, rollup_batch_sql("sign", kCorrectionRows, ""));
     std::array<SqlArg, 1 + Corrections::kColumns> args;
     args[0] = sql_arg(Int16GetDatum(slot));
     for (int i = 0; i < Corrections::kColumns; ++i)
@@ -123,13 +124,9 @@ Decimal amount_or_zero(HeapTuple row, TupleDesc desc, int col, const char* name)
 uint64 update_events(Statement<9>& update, const std::array<SqlArg, 9>& args) {
     allow_reprice_update(true);
     PG_TRY();
-    {
-        run_with(update, Access::kReadWrite, 0, args);
-    }
+    { run_with(update, Access::kReadWrite, 0, args); }
     PG_FINALLY();
-    {
-        allow_reprice_update(false);
-    }
+    { allow_reprice_update(false); }
     PG_END_TRY();
     return SPI_processed;
 }
@@ -144,10 +141,10 @@ UM_FUNCTION(reprice) {
     require_arg(fcinfo, 3, "only_unpriced");
     select_args[3] = sql_arg(PG_GETARG_DATUM(3));
     if (IsolationUsesXactSnapshot())
-        ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-                        errmsg("reprice must run in a READ COMMITTED transaction"),
-                        errhint("In REPEATABLE READ or SERIALIZABLE it could miss a reversal committed after its "
-                                "snapshot and leave a voided event billed.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION), errmsg("reprice must run in a READ COMMITTED transaction"),
+                 errhint("In REPEATABLE READ or SERIALIZABLE it could miss a reversal committed after its "
+                         "snapshot and leave a voided event billed.")));
     TupleDesc result_desc;
     if (get_call_result_type(fcinfo, nullptr, &result_desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "must return a record");
     result_desc = BlessTupleDesc(result_desc);
@@ -217,8 +214,8 @@ UM_FUNCTION(reprice) {
             PricedCost priced = price_event(in);
             Decimal billed;
             if (priced.priced) billed = billed_cost(priced.cost, markup);
-            repriced = repriced_event_pricing(priced, billed, has_price ? found.price_id : 0, need_unit && has_unit,
-                                              unit_id);
+            repriced =
+                repriced_event_pricing(priced, billed, has_price ? found.price_id : 0, need_unit && has_unit, unit_id);
             same = same_event_pricing(stored, repriced);
         });
         if (same) continue;
@@ -244,15 +241,28 @@ UM_FUNCTION(reprice) {
             total_billed = total_billed + (repriced.billed_cost - stored.billed_cost);
         });
         const Datum zero = numeric_from_decimal(Decimal());
-        Datum before[Corrections::kColumns] = {tenant, user_id, day, operation, provider, model, Int32GetDatum(-1),
-                                               BoolGetDatum(stored.priced), numeric_from_decimal(-stored.cost),
+        Datum before[Corrections::kColumns] = {tenant,
+                                               user_id,
+                                               day,
+                                               operation,
+                                               provider,
+                                               model,
+                                               Int32GetDatum(-1),
+                                               BoolGetDatum(stored.priced),
+                                               numeric_from_decimal(-stored.cost),
                                                numeric_from_decimal(-stored.billed_cost)};
-        Datum after[Corrections::kColumns] = {tenant, user_id, day, operation, provider, model, Int32GetDatum(1),
+        Datum after[Corrections::kColumns] = {tenant,
+                                              user_id,
+                                              day,
+                                              operation,
+                                              provider,
+                                              model,
+                                              Int32GetDatum(1),
                                               BoolGetDatum(repriced.priced),
                                               repriced.priced ? numeric_from_decimal(repriced.cost) : zero,
                                               repriced.priced ? numeric_from_decimal(repriced.billed_cost) : zero};
-        bool key_nulls[Corrections::kColumns] = {false, user_null, false, false, provider_null, model_null,
-                                                 false, false, false, false};
+        bool key_nulls[Corrections::kColumns] = {false,      user_null, false, false, provider_null,
+                                                 model_null, false,     false, false, false};
         corrections_add(&corrections, before, key_nulls);
         corrections_add(&corrections, after, key_nulls);
     }

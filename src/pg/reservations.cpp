@@ -99,10 +99,9 @@ pg_attribute_noreturn() void raise_refused(const ApplicableLimits* a, int i, Dat
             (errcode(ERRCODE_USAGE_LIMIT_REACHED),
              errmsg("usage limit reached: %s %s per %s limit of tenant \"%s\"%s%s%s: used %s + held %s + estimate "
                     "%s > max %s",
-                    scope_words(a->scope[i]), metric_name(l.metric), period_name(l.period),
-                    TextDatumGetCString(tenant), a->scope[i] == kScopeTenant ? "" : " for user \"",
-                    a->scope[i] == kScopeTenant ? "" : user, a->scope[i] == kScopeTenant ? "" : "\"", used, held,
-                    est, max_value),
+                    scope_words(a->scope[i]), metric_name(l.metric), period_name(l.period), TextDatumGetCString(tenant),
+                    a->scope[i] == kScopeTenant ? "" : " for user \"", a->scope[i] == kScopeTenant ? "" : user,
+                    a->scope[i] == kScopeTenant ? "" : "\"", used, held, est, max_value),
              errdetail("The limit resets at %s.", resets),
              errhint("Release reservations that are no longer needed, or wait for the reset.")));
     pg_unreachable();
@@ -119,8 +118,8 @@ pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char
     if (SPI_processed == 0 ||
         (tenant_known && std::strcmp(TextDatumGetCString(result_value(0, 1, &isnull)), TextDatumGetCString(tenant)) != 0))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        tenant_known ? errmsg("unknown reservation_id %lld for tenant \"%s\"", static_cast<long long>(id),
-                                              TextDatumGetCString(tenant))
+                        tenant_known ? errmsg("unknown reservation_id %lld for tenant \"%s\"",
+                                              static_cast<long long>(id), TextDatumGetCString(tenant))
                                      : errmsg("unknown reservation_id %lld", static_cast<long long>(id))));
     const char* state = TextDatumGetCString(result_value(0, 3, &isnull));
     if (std::strcmp(state, "settled") == 0) {
@@ -131,15 +130,15 @@ pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char
                                isnull ? "" : psprintf("%lld", static_cast<long long>(DatumGetInt64(event))))));
     }
     if (std::strcmp(state, "released") == 0)
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("cannot %s reservation %lld: it was already released", action,
-                               static_cast<long long>(id))));
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("cannot %s reservation %lld: it was already released", action, static_cast<long long>(id))));
     Datum owner = result_value(0, 2, &isnull);
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("reservation %lld was made for user %s%s%s, not for user %s%s%s", static_cast<long long>(id),
-                           isnull ? "" : "\"", isnull ? "NULL" : TextDatumGetCString(owner), isnull ? "" : "\"",
-                           user_null ? "" : "\"", user_null ? "NULL" : TextDatumGetCString(user_id),
-                           user_null ? "" : "\"")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("reservation %lld was made for user %s%s%s, not for user %s%s%s", static_cast<long long>(id),
+                    isnull ? "" : "\"", isnull ? "NULL" : TextDatumGetCString(owner), isnull ? "" : "\"",
+                    user_null ? "" : "\"", user_null ? "NULL" : TextDatumGetCString(user_id), user_null ? "" : "\"")));
     pg_unreachable();
 }
 
@@ -161,8 +160,8 @@ int64 insert_hold(const Datum* args, const char* nulls) {
     Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
     bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
     const int64 id = nextval_internal(extension_relation("reservation_id_seq"), false);
-    static const char* const kGiven[6] = {"tenant", "user_id", "estimated_cost", "estimated_tokens", "created_at",
-                                          "expires_at"};
+    static const char* const kGiven[6] = {"tenant",           "user_id",    "estimated_cost",
+                                          "estimated_tokens", "created_at", "expires_at"};
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute att = TupleDescAttr(desc, i);
         isnull[i] = true;
@@ -204,7 +203,7 @@ int64 insert_hold(const Datum* args, const char* nulls) {
     ExecCloseIndices(target);
     FreeExecutorState(estate);
     ExecDropSingleTupleTableSlot(slot);
-    table_close(rel, NoLock);  // the lock is kept until the end of the transaction, as for any INSERT
+    table_close(rel, NoLock);   // the lock is kept until the end of the transaction, as for any INSERT
     CommandCounterIncrement();  // later statements of this transaction (a settle) see the hold
     return id;
 }
@@ -275,9 +274,10 @@ UM_FUNCTION(reserve) {
     TimestampTz expires_at = DatumGetTimestampTz(
         DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(created_at), PointerGetDatum(ttl)));
     if (TIMESTAMP_NOT_FINITE(expires_at) || expires_at <= created_at)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("invalid ttl: \"%s\"", DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(ttl)))),
-                        errhint("The time to live must be a positive interval, such as '10 minutes'.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("invalid ttl: \"%s\"", DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(ttl)))),
+                 errhint("The time to live must be a positive interval, such as '10 minutes'.")));
 
     ApplicableLimits applicable;
     load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &applicable);
@@ -295,8 +295,12 @@ UM_FUNCTION(reserve) {
     if (has_hard_limit(&applicable, true)) scope_lock_tag(&locks[lock_count++], tenant, user_id, true);
     if (!user_null && has_hard_limit(&applicable, false)) scope_lock_tag(&locks[lock_count++], tenant, user_id, false);
     const char* insert_nulls = user_null ? " n    " : "      ";
-    Datum insert_args[6] = {tenant, user_id, numeric_from_decimal(estimate.cost), Int64GetDatum(estimate.tokens),
-                            TimestampTzGetDatum(created_at), TimestampTzGetDatum(expires_at)};
+    Datum insert_args[6] = {tenant,
+                            user_id,
+                            numeric_from_decimal(estimate.cost),
+                            Int64GetDatum(estimate.tokens),
+                            TimestampTzGetDatum(created_at),
+                            TimestampTzGetDatum(expires_at)};
     if (lock_count == 0) {
         int64 id = insert_hold(insert_args, insert_nulls);
         SPI_finish();
@@ -309,14 +313,13 @@ UM_FUNCTION(reserve) {
     // reserver counts it from then on) and the slow path decides.
     for (int i = 0; i < lock_count; ++i) LockAcquire(&locks[i], ShareLock, false, false);
     int64 reservation_id = 0;
-    Decision decision = try_fast_path(&applicable, tenant, user_id, user_null, estimate, insert_args, insert_nulls,
-                                      &reservation_id);
+    Decision decision =
+        try_fast_path(&applicable, tenant, user_id, user_null, estimate, insert_args, insert_nulls, &reservation_id);
     for (int i = lock_count - 1; i >= 0; --i) LockRelease(&locks[i], ShareLock, false);
     if (decision.allowed) {
         SPI_finish();
         PG_RETURN_INT64(reservation_id);
     }
-
 
     // Slow path, near a limit: exclusive locks (tenant, then user: one global order), so no fast path is between
     // its insert and its check and no other slow path is deciding; check, then insert. Released on return, or

@@ -67,8 +67,18 @@ constexpr const char* kDailyOrder = "tenant, day, user_id, operation, provider, 
 
 // The one-event statement's parameters: the daily key, the slot, the sign, the month start, then one per
 // measure with a source column.
-enum OneEventParam { kPTenant = 1, kPUserId, kPDay, kPOperation, kPProvider, kPModel, kPSlot, kPSign, kPMonth,
-                     kPFirstSource };
+enum OneEventParam {
+    kPTenant = 1,
+    kPUserId,
+    kPDay,
+    kPOperation,
+    kPProvider,
+    kPModel,
+    kPSlot,
+    kPSign,
+    kPMonth,
+    kPFirstSource
+};
 constexpr int kOneEventParams = kPFirstSource - 1 + kMeasureCount - 1;
 
 int source_param(int measure) { return kPFirstSource + measure - 1; }  // kMeasures[0] (requests) has none

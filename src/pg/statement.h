@@ -57,8 +57,7 @@ int run_from(Statement<N>& s, Access access, long count, const SqlArg* args) {
         nulls[i] = args[i].isnull ? 'n' : ' ';
     }
     nulls[N] = '\0';
-    return execute_plan(kept_plan(&s.plan, s.sql, N, s.types.data()), values, nulls, access == Access::kReadOnly,
-                        count);
+    return execute_plan(kept_plan(&s.plan, s.sql, N, s.types.data()), values, nulls, access == Access::kReadOnly, count);
 }
 
 template <size_t N>

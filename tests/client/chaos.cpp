@@ -63,7 +63,6 @@ const char* const kZones[] = {"America/Los_Angeles", "Asia/Tokyo", "UTC"};  // i
 // Checks, reporting and libpq helpers (as in concurrent_record.cpp).
 // ---------------------------------------------------------------------------------------------------------
 
-
 PGconn* connect_to(const std::string& dbname) {  // the caller checks PQstatus
     const char* keys[] = {"dbname", "application_name", nullptr};
     const char* values[] = {dbname.c_str(), "usage_meter_chaos", nullptr};
@@ -161,8 +160,7 @@ private:
     std::string unique(const char* prefix) { return prefix + std::to_string(index_) + "-" + std::to_string(++seq_); }
 
     // Runs one call: its result, or nullopt after logging the refusal.
-    std::optional<Result> call(const char* name, const std::string& sql, const Params& params,
-                               long long occurred = kNow) {
+    std::optional<Result> call(const char* name, const std::string& sql, const Params& params, long long occurred = kNow) {
         Result r = exec(db_, sql, params);
         if (r.ok()) {
             ++tally_[name].first;
@@ -193,8 +191,8 @@ private:
     // A backfill time: 1 to 75 days ago, after the retention boundary as last committed. A drop committing
     // right after this read can still refuse it; the parent allows exactly that refusal.
     long long backfill_time() {
-        auto kept = call("read kept_from",
-                         "SELECT floor(extract(epoch FROM kept_from))::bigint FROM usage_meter.retention", {});
+        auto kept =
+            call("read kept_from", "SELECT floor(extract(epoch FROM kept_from))::bigint FROM usage_meter.retention", {});
         long long now = std::time(nullptr), oldest = now - 75 * kDay;
         if (kept && kept->rows() == 1 && kept->num(0, 0) + 3600 > oldest) oldest = kept->num(0, 0) + 3600;
         if (oldest >= now - kDay) return now - kDay;
@@ -221,15 +219,14 @@ private:
                                              "mystery-z"};
         int m = static_cast<int>((h >> 8) % 5);
         Text provider = m < 2 && (h >> 12) % 2 ? Text("anthropic") : std::nullopt;  // repriced by its own price
-        auto r =
-            call("usage_record",
-                 "SELECT event_id, duplicate FROM usage_meter.usage_record($1, $2, 'chat', $3,"
-                 " input_tokens => $4::bigint, output_tokens => $5::bigint, cache_read_tokens => $6::bigint,"
-                 " provider => $7, occurred_at => COALESCE(to_timestamp($8::bigint), now()), idempotency_key => $9)",
-                 {tenant, user(h >> 16), std::string(models[m]), std::to_string((h >> 20) % 5000),
-                  std::to_string((h >> 33) % 2000), std::to_string((h >> 45) % 4 ? 0 : (h >> 47) % 3000), provider,
-                  occurred == kNow ? std::nullopt : Text(std::to_string(occurred)), key_or_null(key)},
-                 occurred);
+        auto r = call("usage_record",
+                      "SELECT event_id, duplicate FROM usage_meter.usage_record($1, $2, 'chat', $3,"
+                      " input_tokens => $4::bigint, output_tokens => $5::bigint, cache_read_tokens => $6::bigint,"
+                      " provider => $7, occurred_at => COALESCE(to_timestamp($8::bigint), now()), idempotency_key => $9)",
+                      {tenant, user(h >> 16), std::string(models[m]), std::to_string((h >> 20) % 5000),
+                       std::to_string((h >> 33) % 2000), std::to_string((h >> 45) % 4 ? 0 : (h >> 47) % 3000), provider,
+                       occurred == kNow ? std::nullopt : Text(std::to_string(occurred)), key_or_null(key)},
+                      occurred);
         if (r) acknowledge("usage_record", tenant, *r, key, occurred);
     }
 
@@ -280,8 +277,7 @@ private:
                       " 'chaos correction', input_tokens => $3::bigint)",
                       {e.tenant, std::to_string(e.id), std::to_string(rng_.below(3000))}, e.occurred);
         if (!r) return;
-        std::fprintf(log_, "V\t%s\t%lld\t%s\t%s\n", e.tenant.c_str(), e.id, r->text(0, 0).c_str(),
-                     r->text(0, 1).c_str());
+        std::fprintf(log_, "V\t%s\t%lld\t%s\t%s\n", e.tenant.c_str(), e.id, r->text(0, 0).c_str(), r->text(0, 1).c_str());
         mine_.push_back({e.tenant, r->num(0, 1), e.occurred});  // the replacement is an ordinary event
     }
 
@@ -384,8 +380,7 @@ private:
             schedule_.emplace_back(start_ + static_cast<time_t>(f * seconds_), std::move(action));
         };
         auto drop = [this](const char* age) {
-            call("drop_events_before", "SELECT usage_meter.drop_events_before(now() - $1::interval)",
-                 {std::string(age)});
+            call("drop_events_before", "SELECT usage_meter.drop_events_before(now() - $1::interval)", {std::string(age)});
         };
         auto price = [this](const char* model, const char* in, const char* out, Text provider, bool from_now,
                             bool only_unpriced) {
@@ -421,9 +416,9 @@ int child_main(const std::string& dbname, const std::string& log_path, int index
     PGconn* db = connect_to(dbname);
     // The slot count of this backend (a placeholder until the library loads, then kept: we are a superuser),
     // and a bound on any one wait.
-    Result set = exec(
-        db, "SELECT set_config('usage_meter.counter_slots', $1, false), set_config('statement_timeout', $2, false)",
-        {std::to_string(slots), std::to_string(kStatementTimeoutMs)});
+    Result set =
+        exec(db, "SELECT set_config('usage_meter.counter_slots', $1, false), set_config('statement_timeout', $2, false)",
+             {std::to_string(slots), std::to_string(kStatementTimeoutMs)});
     if (PQstatus(db) != CONNECTION_OK || !set.ok()) {
         std::fprintf(log, "E\tconnect\t-----\t-\t%s\n", clean(PQerrorMessage(db)).c_str());
         std::fclose(log);
@@ -475,8 +470,7 @@ Logs read_logs(const std::vector<std::string>& paths) {
             if (f.empty()) continue;
             try {
                 if (f[0] == "A" && f.size() == 7)
-                    l.acks.push_back(
-                        {f[1], f[2], f[5] == "-" ? "" : f[5], std::stoll(f[3]), f[4] == "t", occurred(f[6])});
+                    l.acks.push_back({f[1], f[2], f[5] == "-" ? "" : f[5], std::stoll(f[3]), f[4] == "t", occurred(f[6])});
                 else if (f[0] == "V" && f.size() == 5)
                     l.voids.push_back({f[1], std::stoll(f[2]), std::stoll(f[3]), f[4] == "-" ? -1 : std::stoll(f[4])});
                 else if (f[0] == "E" && f.size() >= 4)
@@ -708,19 +702,18 @@ void run_round(int round, int slots, int connections, int seconds, uint64_t seed
     // A voided event costs nothing: its reversal is its exact negation (both NULL when unpriced), whatever was
     // repriced since.
     {
-        Result r =
-            run(db,
-                "SELECT count(*), (SELECT count(*) FROM usage_meter.events WHERE reverses_event_id IS NOT NULL),"
-                " string_agg(format('%s event %s: cost %s, reversal %s; billed %s, reversal %s',"
-                "                   tenant, event_id, oc, rc, ob, rb), '; ') FILTER (WHERE n <= 3)"
-                " FROM (SELECT o.tenant, o.event_id, o.cost AS oc, r.cost AS rc, o.billed_cost AS ob,"
-                "              r.billed_cost AS rb, row_number() OVER () AS n"
-                "         FROM usage_meter.events AS r"
-                "         LEFT JOIN usage_meter.events AS o"
-                "                ON o.tenant = r.tenant AND o.event_id = r.reverses_event_id"
-                "        WHERE r.reverses_event_id IS NOT NULL AND (o.event_id IS NULL"
-                "              OR r.cost IS DISTINCT FROM -o.cost OR r.billed_cost IS DISTINCT FROM -o.billed_cost)"
-                "      ) AS bad");
+        Result r = run(db,
+                       "SELECT count(*), (SELECT count(*) FROM usage_meter.events WHERE reverses_event_id IS NOT NULL),"
+                       " string_agg(format('%s event %s: cost %s, reversal %s; billed %s, reversal %s',"
+                       "                   tenant, event_id, oc, rc, ob, rb), '; ') FILTER (WHERE n <= 3)"
+                       " FROM (SELECT o.tenant, o.event_id, o.cost AS oc, r.cost AS rc, o.billed_cost AS ob,"
+                       "              r.billed_cost AS rb, row_number() OVER () AS n"
+                       "         FROM usage_meter.events AS r"
+                       "         LEFT JOIN usage_meter.events AS o"
+                       "                ON o.tenant = r.tenant AND o.event_id = r.reverses_event_id"
+                       "        WHERE r.reverses_event_id IS NOT NULL AND (o.event_id IS NULL"
+                       "              OR r.cost IS DISTINCT FROM -o.cost OR r.billed_cost IS DISTINCT FROM -o.billed_cost)"
+                       "      ) AS bad");
         check(r.num(0, 0) == 0,
               label + "each of the " + r.text(0, 1) + " voided events and its reversal sum to 0 (cost, billed cost)",
               r.text(0, 0) + " do not; " + r.text(0, 2));

@@ -35,9 +35,9 @@ using client::Result;
 constexpr const char* kTestDb = "usage_meter_client_test";
 constexpr int kConnections = 32;
 constexpr int kCallsPerConnection = 200;
-constexpr int kSharedKeys = 300;          // shared keys are 'dup-0' .. 'dup-299'
-constexpr int kStallSeconds = 120;        // no result from any connection for this long: report a hang
-constexpr int kScale = 12;                // money is kept client-side as integers of 10^-12 USD
+constexpr int kSharedKeys = 300;    // shared keys are 'dup-0' .. 'dup-299'
+constexpr int kStallSeconds = 120;  // no result from any connection for this long: report a hang
+constexpr int kScale = 12;          // money is kept client-side as integers of 10^-12 USD
 
 const char* const kTenants[] = {"acme", "globex", "initech"};
 constexpr int kTenantCount = 3;
@@ -66,8 +66,8 @@ PGconn* connect_to(const char* dbname) {
 Result run(PGconn* conn, const std::string& sql, const std::vector<std::optional<std::string>>& params = {}) {
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    Result r(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                          nullptr, 0));
+    Result r(
+        PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
     ExecStatusType status = PQresultStatus(r.res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
         fatal("statement failed: " + sql + "\n      " + PQresultErrorMessage(r.res));
@@ -129,10 +129,10 @@ uint64_t mix(uint64_t x) {  // splitmix64
 
 // Prices set up by the test, per token / per unit, in 10^-kScale USD.
 // claude-3-5-haiku: 0.80 / 4.00 / 0.08 per million tokens, cache writes at the input price.
-const int64_t kInputPerToken = 800000;        // 0.80e-6 USD
-const int64_t kOutputPerToken = 4000000;      // 4.00e-6
-const int64_t kCacheReadPerToken = 80000;     // 0.08e-6
-const int64_t kCacheWritePerToken = 800000;   // NULL cache write price = input price
+const int64_t kInputPerToken = 800000;          // 0.80e-6 USD
+const int64_t kOutputPerToken = 4000000;        // 4.00e-6
+const int64_t kCacheReadPerToken = 80000;       // 0.08e-6
+const int64_t kCacheWritePerToken = 800000;     // NULL cache write price = input price
 const int64_t kWebSearchPerTenth = 1000000000;  // web_search: 0.01 USD per unit, i.e. 0.001 per tenth of a unit
 
 struct Call {
@@ -310,21 +310,22 @@ bool send_next(Slot& s, std::vector<Call>& calls) {
     s.current = s.calls[s.next++];
     Call& c = calls[s.current];
     std::vector<std::string> storage = {
-        kTenants[c.tenant], c.user_id.value_or(""), c.operation, c.model.value_or(""),
-        std::to_string(c.input), std::to_string(c.output), std::to_string(c.cache_read),
-        std::to_string(c.cache_write), std::to_string(c.reasoning), c.quantity.value_or(""), c.cost.value_or(""),
-        c.key.value_or(""), c.session_id.value_or(""), c.latency_ms.value_or(""), c.success ? "true" : "false",
-        c.metadata.value_or(""), c.occurred_at.value_or("")};
-    std::vector<bool> is_null = {false, !c.user_id, false, !c.model, false, false, false, false, false,
-                                 !c.quantity, !c.cost, !c.key, !c.session_id, !c.latency_ms, false, !c.metadata,
-                                 !c.occurred_at};
+        kTenants[c.tenant],           c.user_id.value_or(""),        c.operation,
+        c.model.value_or(""),         std::to_string(c.input),       std::to_string(c.output),
+        std::to_string(c.cache_read), std::to_string(c.cache_write), std::to_string(c.reasoning),
+        c.quantity.value_or(""),      c.cost.value_or(""),           c.key.value_or(""),
+        c.session_id.value_or(""),    c.latency_ms.value_or(""),     c.success ? "true" : "false",
+        c.metadata.value_or(""),      c.occurred_at.value_or("")};
+    std::vector<bool> is_null = {false,         !c.user_id,    false, !c.model,    false,         false,
+                                 false,         false,         false, !c.quantity, !c.cost,       !c.key,
+                                 !c.session_id, !c.latency_ms, false, !c.metadata, !c.occurred_at};
     int n = c.occurred_at ? 17 : 16;
     const char* values[17];
     for (int i = 0; i < n; ++i) values[i] = is_null[i] ? nullptr : storage[i].c_str();
     static const std::string with = record_sql(true), without = record_sql(false);
     s.sent_at = std::chrono::steady_clock::now();
-    if (!PQsendQueryParams(s.conn, c.occurred_at ? with.c_str() : without.c_str(), n, nullptr, values, nullptr,
-                           nullptr, 0)) {
+    if (!PQsendQueryParams(s.conn, c.occurred_at ? with.c_str() : without.c_str(), n, nullptr, values, nullptr, nullptr,
+                           0)) {
         c.done = c.failed = true;
         c.error = std::string("send failed: ") + PQerrorMessage(s.conn);
         s.active = false;
@@ -466,7 +467,8 @@ int main() {
 
     // 1. A fresh database with the extension, a price, and tenants in time zones.
     PGconn* admin = connect_to("postgres");
-    PQsetNoticeProcessor(admin, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
+    PQsetNoticeProcessor(
+        admin, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
     run(admin, std::string("DROP DATABASE IF EXISTS ") + kTestDb + " WITH (FORCE)");
     run(admin, std::string("CREATE DATABASE ") + kTestDb);
     PGconn* db = connect_to(kTestDb);
@@ -701,8 +703,8 @@ int main() {
             std::string label = tenant + ": " + period + " " + start_day + ": ";
             if (period == "day") {
                 check(ledger_requests == expected_today[t], label + "ledger rows of today = calls recorded now",
-                      "ledger " + std::to_string(ledger_requests) + ", expected " +
-                          std::to_string(expected_today[t]) + " (a tenant-local midnight during the run moves some)");
+                      "ledger " + std::to_string(ledger_requests) + ", expected " + std::to_string(expected_today[t]) +
+                          " (a tenant-local midnight during the run moves some)");
             }
             check(live_requests == ledger_requests, label + "live_usage requests = ledger rows",
                   "live " + std::to_string(live_requests) + ", ledger " + std::to_string(ledger_requests));
@@ -714,10 +716,11 @@ int main() {
 
     // 4. Summary, then the test database goes away.
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::printf("summary: %zu calls over %d connections, %lld events (%lld expected), %d duplicates, %d errors,"
-                " %zu shared keys; recording %.2f s (%.0f calls/s, slowest call %.3f s); total %.2f s\n",
-                calls.size(), kConnections, ledger_events, expected_events, duplicates, errors, shared.size(),
-                load_seconds, static_cast<double>(calls.size()) / load_seconds, max_call, elapsed);
+    std::printf(
+        "summary: %zu calls over %d connections, %lld events (%lld expected), %d duplicates, %d errors,"
+        " %zu shared keys; recording %.2f s (%.0f calls/s, slowest call %.3f s); total %.2f s\n",
+        calls.size(), kConnections, ledger_events, expected_events, duplicates, errors, shared.size(), load_seconds,
+        static_cast<double>(calls.size()) / load_seconds, max_call, elapsed);
     for (Slot& s : slots) PQfinish(s.conn);
     PQfinish(db);
     // Plain DROP waits (up to 5 s) for the closed sessions' backends to exit; FORCE only if that was not enough.

@@ -173,8 +173,8 @@ void common_checks(PGconn* conn, const char* tenant, const Tally& t, long expect
     check(scalar(conn, "SELECT count(*) FROM usage_meter.reservations WHERE tenant = '" + n + "' AND state = 'held'") ==
               "0",
           n + ": no hold is left");
-    check(scalar(conn, "SELECT count(*) FROM usage_meter.reservations WHERE tenant = '" + n + "' AND state = 'settled'") ==
-              std::to_string(t.settled),
+    check(scalar(conn, "SELECT count(*) FROM usage_meter.reservations WHERE tenant = '" + n +
+                           "' AND state = 'settled'") == std::to_string(t.settled),
           n + ": one settled reservation per settled event");
 }
 
@@ -195,7 +195,8 @@ int main() {
     const long k = 1500;
     scalar(conn, "SELECT usage_meter.set_limit('stress', NULL, 'requests', 'day', " + std::to_string(k) + ")");
     scalar(conn, "SELECT usage_meter.set_limit('stress', NULL, 'cost', 'day', 1000)");  // a second hard limit
-    std::vector<Tally> a = run("stress", 8, [](int i) { return i % 8; }, 400, 100, true);
+    std::vector<Tally> a = run(
+        "stress", 8, [](int i) { return i % 8; }, 400, 100, true);
     Tally ta = total(a);
     std::printf("phase tenant: settled %ld, released %ld, refused %ld\n", ta.settled, ta.released, ta.refused);
     common_checks(conn, "stress", ta, k);
@@ -205,7 +206,8 @@ int main() {
 
     // Phase users: '*' limit of 5000 tokens per user, 100 tokens per request: 50 per user, 8 users.
     scalar(conn, "SELECT usage_meter.set_limit('stress_users', '*', 'tokens', 'day', 5000)");
-    std::vector<Tally> b = run("stress_users", 8, [](int i) { return i % 8; }, 150, 100, false);
+    std::vector<Tally> b = run(
+        "stress_users", 8, [](int i) { return i % 8; }, 150, 100, false);
     Tally tb = total(b);
     std::printf("phase users: settled %ld, refused %ld\n", tb.settled, tb.refused);
     common_checks(conn, "stress_users", tb, 8 * 50);

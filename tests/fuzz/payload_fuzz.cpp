@@ -10,8 +10,9 @@
 
 namespace {
 
-const char* const kProviders[] = {"auto",       "openai",     "openai_chat", "openai_responses", "anthropic",
-                                  "anthropic_stream", "openrouter", "gemini", "otel", "unknown"};
+const char* const kProviders[] = {"auto",      "openai",           "openai_chat", "openai_responses",
+                                  "anthropic", "anthropic_stream", "openrouter",  "gemini",
+                                  "otel",      "unknown"};
 
 bool within_ledger_bounds(const usage_meter::NormalizedUsage& u) {
     const int64_t counts[5] = {u.tokens.input, u.tokens.output, u.tokens.cache_read, u.tokens.cache_write,

@@ -49,10 +49,10 @@ TEST(DecimalParse, Fractions) {
 }
 
 TEST(DecimalParse, ExponentNotation) {
-    expect_parts("1e-7", "1", 7);       // 0.0000001
-    expect_parts("1.5E-06", "15", 7);   // 0.0000015
-    expect_parts("3e-6", "3", 6);       // 0.000003
-    expect_parts("7.5e-08", "75", 9);   // 0.000000075
+    expect_parts("1e-7", "1", 7);      // 0.0000001
+    expect_parts("1.5E-06", "15", 7);  // 0.0000015
+    expect_parts("3e-6", "3", 6);      // 0.000003
+    expect_parts("7.5e-08", "75", 9);  // 0.000000075
     expect_parts("1e3", "1000", 0);
     expect_parts("1E+3", "1000", 0);
     expect_parts("2.5e1", "25", 0);
@@ -61,8 +61,8 @@ TEST(DecimalParse, ExponentNotation) {
     expect_parts("1e0", "1", 0);
     expect_parts("0e0", "0", 0);
     expect_parts("0e-5", "0", 0);
-    expect_parts("1.50e-05", "15", 6);       // 0.000015
-    expect_parts("1e007", "10000000", 0);    // leading zeros in the exponent
+    expect_parts("1.50e-05", "15", 6);     // 0.000015
+    expect_parts("1e007", "10000000", 0);  // leading zeros in the exponent
     // The exponent form and the plain form are the same number.
     EXPECT_EQ(dec("3e-6"), dec("0.000003"));
     EXPECT_EQ(dec("7.5e-08"), dec("0.000000075"));
@@ -75,9 +75,9 @@ TEST(DecimalParse, SurroundingWhitespace) {
 }
 
 TEST(DecimalParse, RejectsGarbage) {
-    for (const char* text : {"", " ", ".", "-", "+", "1e", "1e+", "1e-", "e5", "abc", "1.2.3", "NaN", "nan",
-                             "Infinity", "-Infinity", "1 2", "--1", "+-1", "0x10", "1,5", "1e5.5", "12a", "1e2e3",
-                             "1..2", "- 1"}) {
+    for (const char* text :
+         {"",         " ",         ".",   "-",   "+",   "1e",   "1e+", "1e-",   "e5",  "abc",   "1.2.3", "NaN", "nan",
+          "Infinity", "-Infinity", "1 2", "--1", "+-1", "0x10", "1,5", "1e5.5", "12a", "1e2e3", "1..2",  "- 1"}) {
         SCOPED_TRACE(std::string("parse(\"") + text + "\")");
         EXPECT_CORE_ERROR(Decimal::parse(text), ErrorKind::InvalidParameter);
     }
@@ -95,7 +95,7 @@ TEST(DecimalParse, ThirtyEightDigitsIsTheLimit) {
     EXPECT_CORE_ERROR(Decimal::parse("1" + repeat('0', 38)), ErrorKind::OutOfRange);  // 10^38: 39 digits
     EXPECT_CORE_ERROR(Decimal::parse("-1" + repeat('0', 38)), ErrorKind::OutOfRange);
     EXPECT_CORE_ERROR(Decimal::parse("1e38"), ErrorKind::OutOfRange);
-    expect_parts("1.5e37", ("15" + repeat('0', 36)).c_str(), 0);  // 38 digits: fits
+    expect_parts("1.5e37", ("15" + repeat('0', 36)).c_str(), 0);         // 38 digits: fits
     EXPECT_CORE_ERROR(Decimal::parse("1.5e38"), ErrorKind::OutOfRange);  // 39 digits
 }
 
@@ -173,9 +173,9 @@ TEST(DecimalArithmetic, MultiplicationIsExact) {
 
 TEST(DecimalArithmetic, OverflowThrowsInsteadOfRounding) {
     const Decimal big = dec(repeat('9', 38));
-    EXPECT_CORE_ERROR(big + big, ErrorKind::OutOfRange);          // ~2e38 > 2^127
+    EXPECT_CORE_ERROR(big + big, ErrorKind::OutOfRange);  // ~2e38 > 2^127
     EXPECT_CORE_ERROR(-big - big, ErrorKind::OutOfRange);
-    EXPECT_CORE_ERROR(dec("1e20") * dec("1e19"), ErrorKind::OutOfRange);  // 10^39 > 2^127 (~1.7 * 10^38)
+    EXPECT_CORE_ERROR(dec("1e20") * dec("1e19"), ErrorKind::OutOfRange);    // 10^39 > 2^127 (~1.7 * 10^38)
     EXPECT_CORE_ERROR(dec("1e-20") * dec("1e-20"), ErrorKind::OutOfRange);  // 40 decimal places
     // Aligning 10^37 to two decimal places needs 10^39: the sum cannot be represented exactly.
     EXPECT_CORE_ERROR(dec("1e37") + dec("0.01"), ErrorKind::OutOfRange);
@@ -190,7 +190,7 @@ TEST(DecimalArithmetic, ShiftedDownDividesByPowersOfTen) {
     EXPECT_EQ(dec("-25").shifted_down(2), dec("-0.25"));
     EXPECT_EQ(dec("7").shifted_down(0), dec("7"));
     EXPECT_EQ(Decimal::from_int(1).shifted_down(36), dec("1e-36"));
-    EXPECT_EQ(Decimal().shifted_down(100), Decimal());  // zero has no digits to lose
+    EXPECT_EQ(Decimal().shifted_down(100), Decimal());    // zero has no digits to lose
     EXPECT_EQ(dec("10").shifted_down(37), dec("1e-36"));  // the trailing zero absorbs one place
     EXPECT_CORE_ERROR(Decimal::from_int(1).shifted_down(37), ErrorKind::OutOfRange);
     EXPECT_CORE_ERROR(dec("0.000001").shifted_down(31), ErrorKind::OutOfRange);
@@ -258,8 +258,8 @@ TEST(DecimalText, ToStringIsShortestExactText) {
 TEST(DecimalText, ToStringRoundTrips) {
     for (const std::string& text :
          {std::string("0"), std::string("1"), std::string("-1"), std::string("0.1"), std::string("-0.000000075"),
-          std::string("123456789.987654321"), std::string("0.00326232"), repeat('9', 38),
-          "-0." + repeat('0', 35) + "1", "0." + repeat('9', 36)}) {
+          std::string("123456789.987654321"), std::string("0.00326232"), repeat('9', 38), "-0." + repeat('0', 35) + "1",
+          "0." + repeat('9', 36)}) {
         SCOPED_TRACE(text);
         EXPECT_EQ(dec(text).to_string(), text);
         EXPECT_EQ(dec(dec(text).to_string()), dec(text));
@@ -304,8 +304,8 @@ TEST(DecimalRatios, CrossProductsBeyond128Bits) {
     // N = 10^37. (N-1)/N vs (N-2)/(N-1): (N-1)^2 = N^2 - 2N + 1 > N(N-2) = N^2 - 2N, so the first is larger
     // by 1/(N(N-1)); the cross products are ~10^74, far beyond 2^127.
     const Decimal n = dec("1e37");
-    const Decimal n1 = dec(repeat('9', 37));          // N - 1
-    const Decimal n2 = dec(repeat('9', 36) + "8");    // N - 2
+    const Decimal n1 = dec(repeat('9', 37));        // N - 1
+    const Decimal n2 = dec(repeat('9', 36) + "8");  // N - 2
     EXPECT_EQ(compare_ratios(n1, n, n2, n1), 1);
     EXPECT_EQ(compare_ratios(n2, n1, n1, n), -1);
     EXPECT_EQ(compare_ratios(-n1, n, -n2, n1), -1);

@@ -147,8 +147,7 @@ TEST(Decide, TheShareIsComparedNotTheAbsoluteRemainder) {
 
 TEST(Decide, SharesAreComparedExactly) {
     // 2/3 = 0.6666... against 666666/1000000 = 0.666666: the latter is smaller.
-    EXPECT_EQ(decide_all({limit(Metric::Requests, "3", "1"), limit(Metric::Tokens, "1000000", "333334")}, estimate())
-                  .limit,
+    EXPECT_EQ(decide_all({limit(Metric::Requests, "3", "1"), limit(Metric::Tokens, "1000000", "333334")}, estimate()).limit,
               1);
     // 2/3 against 2000000000001/3000000000000 (slightly more than 2/3): the former is smaller.
     EXPECT_EQ(decide_all({limit(Metric::Tokens, "3000000000000", "999999999999"), limit(Metric::Requests, "3", "1")},

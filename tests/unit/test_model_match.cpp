@@ -53,20 +53,19 @@ TEST(PriceLookupKeys, PrefixAndDateTogether) {
               (V{"exact: anthropic/claude-3-5-haiku-20241022 @NULL",
                  "provider prefix: anthropic/claude-3-5-haiku-20241022 @anthropic",
                  "provider prefix: claude-3-5-haiku-20241022 @anthropic",
-                 "provider prefix: claude-3-5-haiku-20241022 @NULL",
-                 "dated id: anthropic/claude-3-5-haiku @NULL",
+                 "provider prefix: claude-3-5-haiku-20241022 @NULL", "dated id: anthropic/claude-3-5-haiku @NULL",
                  "provider prefix + dated id: claude-3-5-haiku @anthropic",
                  "provider prefix + dated id: claude-3-5-haiku @NULL"}));
 }
 
 TEST(PriceLookupKeys, OnlyPlausibleDatesAreStripped) {
-    EXPECT_EQ(undated_length("gpt-4-0613"), 10u);              // MMDD alone is not a date we strip
-    EXPECT_EQ(undated_length("model-12345678"), 14u);          // not a year 20xx
-    EXPECT_EQ(undated_length("model-20241322"), 14u);          // month 13
-    EXPECT_EQ(undated_length("model-20241200"), 14u);          // day 0
-    EXPECT_EQ(undated_length("model-2024-1-05"), 15u);         // not YYYY-MM-DD
+    EXPECT_EQ(undated_length("gpt-4-0613"), 10u);       // MMDD alone is not a date we strip
+    EXPECT_EQ(undated_length("model-12345678"), 14u);   // not a year 20xx
+    EXPECT_EQ(undated_length("model-20241322"), 14u);   // month 13
+    EXPECT_EQ(undated_length("model-20241200"), 14u);   // day 0
+    EXPECT_EQ(undated_length("model-2024-1-05"), 15u);  // not YYYY-MM-DD
     EXPECT_EQ(undated_length("model-20241231"), 5u);
-    EXPECT_EQ(undated_length("-20241231"), 9u);                // nothing would be left
+    EXPECT_EQ(undated_length("-20241231"), 9u);  // nothing would be left
     EXPECT_EQ(undated_length("20241231"), 8u);
     EXPECT_EQ(keys("-20241231", false), (V{"exact: -20241231 @NULL"}));
 }

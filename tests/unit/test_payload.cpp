@@ -133,7 +133,8 @@ TEST(PayloadChat, MissingOrNullDetailObjectsMeanNoCacheAndNoReasoning) {
                                 R"(, "prompt_tokens_details": {}, "completion_tokens_details": {})",
                                 R"(, "prompt_tokens_details": {"cached_tokens": null})"}) {
         NormalizedUsage u = parse(std::string(R"({"id": "chatcmpl-1", "object": "chat.completion", "model": "m",
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5)") + details + "}}");
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5)") +
+                                  details + "}}");
         expect_tokens(u, {10, 5, 0, 0, 0});
     }
 }
@@ -216,8 +217,8 @@ TEST(PayloadCounts, RefusedCounts) {
                       "usage.prompt_tokens is 1000000000001; that is more than 1000000000000");
     EXPECT_CORE_ERROR(parse(chat_with_prompt("1e13")), ErrorKind::OutOfRange, "more than 1000000000000");
     EXPECT_CORE_ERROR(parse(chat_with_prompt("1e999999999999999999")), ErrorKind::OutOfRange, "more than");
-    EXPECT_CORE_ERROR(parse(chat_with_prompt("99999999999999999999999999999999999999999999")),
-                      ErrorKind::OutOfRange, "more than");
+    EXPECT_CORE_ERROR(parse(chat_with_prompt("99999999999999999999999999999999999999999999")), ErrorKind::OutOfRange,
+                      "more than");
     EXPECT_CORE_ERROR(parse(chat_with_prompt("\"1200\"")), ErrorKind::InvalidParameter,
                       "usage.prompt_tokens must be a number, not a string (\"1200\")");
     EXPECT_CORE_ERROR(parse(chat_with_prompt("true")), ErrorKind::InvalidParameter, "not a boolean");
@@ -249,8 +250,8 @@ TEST(PayloadAnthropic, NullCacheCountsAreZero) {
         "input_tokens": 12, "output_tokens": 3, "cache_creation_input_tokens": null,
         "cache_read_input_tokens": null, "server_tool_use": null}})");
     expect_tokens(u, {12, 3, 0, 0, 0});
-    EXPECT_CORE_ERROR(parse(R"({"type": "message", "usage": {"output_tokens": 3}})"),
-                      ErrorKind::InvalidParameter, "usage.input_tokens is missing");
+    EXPECT_CORE_ERROR(parse(R"({"type": "message", "usage": {"output_tokens": 3}})"), ErrorKind::InvalidParameter,
+                      "usage.input_tokens is missing");
 }
 
 TEST(PayloadAnthropicStream, WithoutMessageDeltaTheStartCountsStand) {
@@ -343,14 +344,18 @@ TEST(PayloadOpenRouter, CacheWritesAndCostForms) {
         "cost": 1.5e-5, "prompt_tokens_details": {"cached_tokens": 300, "cache_write_tokens": 600}}})");
     expect_tokens(u, {100, 2, 300, 600, 0});
     EXPECT_EQ(*u.cost, dec("0.000015"));
-    EXPECT_FALSE(parse(R"({"id": "gen-3", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "cost": null}})")
-                     .cost.has_value());
+    EXPECT_FALSE(
+        parse(R"({"id": "gen-3", "usage": {"prompt_tokens": 1, "completion_tokens": 2, "cost": null}})").cost.has_value());
     EXPECT_CORE_ERROR(parse(R"({"id": "gen-4", "usage": {"prompt_tokens": 1, "completion_tokens": 2,
-        "cost": -0.1}})"), ErrorKind::InvalidParameter, "usage.cost is -0.1");
+        "cost": -0.1}})"),
+                      ErrorKind::InvalidParameter, "usage.cost is -0.1");
     EXPECT_CORE_ERROR(parse(R"({"id": "gen-4", "usage": {"prompt_tokens": 1, "completion_tokens": 2,
-        "cost": 1e-40}})"), ErrorKind::OutOfRange, "invalid payload: usage.cost is 1e-40; decimal value has more than 36 decimal places");
+        "cost": 1e-40}})"),
+                      ErrorKind::OutOfRange,
+                      "invalid payload: usage.cost is 1e-40; decimal value has more than 36 decimal places");
     EXPECT_CORE_ERROR(parse(R"({"id": "gen-5", "usage": {"prompt_tokens": 1, "completion_tokens": 2,
-        "cost": "0.1"}})"), ErrorKind::InvalidParameter, "usage.cost must be a number");
+        "cost": "0.1"}})"),
+                      ErrorKind::InvalidParameter, "usage.cost must be a number");
     EXPECT_CORE_ERROR(parse(R"({"id": "gen-6", "usage": {"prompt_tokens": 100, "completion_tokens": 2,
         "prompt_tokens_details": {"cached_tokens": 60, "cache_write_tokens": 41}}})"),
                       ErrorKind::InvalidParameter, "cached_tokens + cache_write_tokens 101 is more than");
@@ -450,7 +455,8 @@ TEST(PayloadRefused, DeepNestingIsSkippedOrRefusedWithoutRecursion) {
     const size_t depth = 200000;
     std::string deep = std::string(depth, '[') + std::string(depth, ']');
     NormalizedUsage u = parse(R"({"choices": )" + deep + R"(, "usage": {"prompt_tokens": 3, "completion_tokens": 4,
-        "prompt_tokens_details": {"a": {"b": {"c": {"d": )" + deep + R"(}}}}}})");
+        "prompt_tokens_details": {"a": {"b": {"c": {"d": )" +
+                              deep + R"(}}}}}})");
     expect_tokens(u, {3, 4, 0, 0, 0});
     EXPECT_CORE_ERROR(parse(deep), ErrorKind::InvalidParameter, "event 0 of the stream is an array");
     std::string objects;

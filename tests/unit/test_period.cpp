@@ -133,7 +133,7 @@ TEST(CivilDays, KnownDates) {
     EXPECT_EQ(days_from_civil({1000, 1, 1}), -354285);
     EXPECT_EQ(days_from_civil({2026, 1, 16}), 20469);
     EXPECT_EQ(days_from_civil({2100, 2, 1}), 47513);
-    EXPECT_EQ(days_from_civil({2100, 3, 1}), 47541);   // 2100 is not a leap year: February has 28 days
+    EXPECT_EQ(days_from_civil({2100, 3, 1}), 47541);  // 2100 is not a leap year: February has 28 days
     EXPECT_EQ(days_from_civil({2400, 2, 29}), 157113);
 
     EXPECT_EQ(civil_from_days(0), (CivilDate{1970, 1, 1}));
@@ -419,7 +419,7 @@ TEST_F(SystemZoneTest, LosAngelesMonths) {
     PeriodBounds jan = period_bounds(Period::Month, 1798790400, la);
     EXPECT_EQ(jan.start, (CivilDate{2027, 1, 1}));
     EXPECT_EQ(jan.starts_at, 1798790400);
-    EXPECT_EQ(jan.resets_at, 1801468800);  // 2027-02-01 00:00 PST
+    EXPECT_EQ(jan.resets_at, 1801468800);                              // 2027-02-01 00:00 PST
     EXPECT_EQ(local_date(1798761600, la), (CivilDate{2026, 12, 31}));  // 2027-01-01T00:00Z
     // Leap February: 2028-02-29 12:00 PST = 1835467200; February 2028 = 1833004800 .. 1835510400 = 29 days.
     PeriodBounds feb = period_bounds(Period::Month, 1835467200, la);

@@ -46,7 +46,7 @@ TEST(LiteLlm, BasePricesAndCache) {
     field(p, "output_cost_per_token", "4e-06");
     field(p, "cache_read_input_token_cost", "8e-08");
     field(p, "cache_creation_input_token_cost", "1e-06");
-    field(p, "input_cost_per_token_batches", "4e-07");      // other variants are ignored
+    field(p, "input_cost_per_token_batches", "4e-07");  // other variants are ignored
     field(p, "cache_creation_input_token_cost_above_1hr", "1.6e-06");
     field(p, "max_tokens", "8192");
     ASSERT_TRUE(litellm_finish(p));
@@ -70,10 +70,10 @@ TEST(LiteLlm, TiersAreCompletedFromTheBase) {
     EXPECT_EQ(p.tiers[0].above_input_tokens, 200000);
     EXPECT_EQ(p.tiers[0].price.input_per_mtok, dec("2.5"));
     EXPECT_EQ(p.tiers[0].price.output_per_mtok, dec("15"));
-    EXPECT_EQ(*p.tiers[0].price.cache_read_per_mtok, dec("0.125"));   // the base's cache-read price
-    EXPECT_EQ(*p.tiers[0].price.cache_write_per_mtok, dec("1.25"));   // base has none: the base input price
+    EXPECT_EQ(*p.tiers[0].price.cache_read_per_mtok, dec("0.125"));  // the base's cache-read price
+    EXPECT_EQ(*p.tiers[0].price.cache_write_per_mtok, dec("1.25"));  // base has none: the base input price
     EXPECT_EQ(p.tiers[1].above_input_tokens, 128000);
-    EXPECT_EQ(p.tiers[1].price.output_per_mtok, dec("10"));            // output left out: the base's
+    EXPECT_EQ(p.tiers[1].price.output_per_mtok, dec("10"));  // output left out: the base's
 }
 
 TEST(LiteLlm, EntriesWithoutTokenPricesAreNotImported) {
@@ -108,8 +108,8 @@ TEST(LiteLlm, MalformedTokenPricesAreErrors) {
     LiteLlmPrice p;
     EXPECT_CORE_ERROR(litellm_field(p, "gpt-x", "input_cost_per_token", false, ""), ErrorKind::InvalidParameter,
                       "gpt-x", "input_cost_per_token", "JSON number");
-    EXPECT_CORE_ERROR(litellm_field(p, "gpt-x", "output_cost_per_token", true, "-1e-6"),
-                      ErrorKind::InvalidParameter, "negative");
+    EXPECT_CORE_ERROR(litellm_field(p, "gpt-x", "output_cost_per_token", true, "-1e-6"), ErrorKind::InvalidParameter,
+                      "negative");
     EXPECT_CORE_ERROR(litellm_field(p, "gpt-x", "input_cost_per_token_above_0k_tokens", true, "1e-6"),
                       ErrorKind::InvalidParameter, "above 0 tokens");
     // A field that is not a token price may be anything.

@@ -20,8 +20,7 @@ TokenPrice price(const char* input, const char* output, std::optional<const char
     return p;
 }
 
-TokenUsage usage(int64_t input, int64_t output, int64_t cache_read = 0, int64_t cache_write = 0,
-                 int64_t reasoning = 0) {
+TokenUsage usage(int64_t input, int64_t output, int64_t cache_read = 0, int64_t cache_write = 0, int64_t reasoning = 0) {
     TokenUsage u;
     u.input = input;
     u.output = output;
@@ -83,9 +82,7 @@ PriceTier tier(int64_t above, const char* input, const char* output) {
     return t;
 }
 
-TEST(SelectTier, NoTiersIsTheBasePrice) {
-    EXPECT_EQ(select_tier(nullptr, 0, usage(5000000, 1)), -1);
-}
+TEST(SelectTier, NoTiersIsTheBasePrice) { EXPECT_EQ(select_tier(nullptr, 0, usage(5000000, 1)), -1); }
 
 TEST(SelectTier, JustUnderAtAndJustOverTheThreshold) {
     PriceTier tiers[] = {tier(200000, "6", "22.5")};

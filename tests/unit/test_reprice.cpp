@@ -15,8 +15,8 @@ PricedCost priced_from_table(const char* cost, bool used_token_price = true) {
     return p;
 }
 
-EventPricing pricing(bool priced, const char* cost, const char* billed, bool has_price_id = false,
-                     int64_t price_id = 0, bool has_unit = false, int64_t unit_id = 0) {
+EventPricing pricing(bool priced, const char* cost, const char* billed, bool has_price_id = false, int64_t price_id = 0,
+                     bool has_unit = false, int64_t unit_id = 0) {
     EventPricing e;
     e.priced = priced;
     e.cost = dec(cost);
@@ -103,17 +103,17 @@ TEST(SameEventPricing, PriceIdPresenceAndValue) {
 }
 
 TEST(SameEventPricing, UnitPriceIdPresenceAndValue) {
-    EXPECT_FALSE(same_event_pricing(pricing(true, "1", "1", false, 0, true, 7),
-                                    pricing(true, "1", "1", false, 0, true, 8)));
-    EXPECT_FALSE(same_event_pricing(pricing(true, "1", "1", false, 0, true, 7),
-                                    pricing(true, "1", "1", false, 0, false, 0)));
-    EXPECT_FALSE(same_event_pricing(pricing(true, "1", "1", false, 0, false, 0),
-                                    pricing(true, "1", "1", false, 0, true, 7)));
-    EXPECT_TRUE(same_event_pricing(pricing(true, "1", "1", false, 0, false, 3),
-                                   pricing(true, "1", "1", false, 0, false, 4)));
+    EXPECT_FALSE(
+        same_event_pricing(pricing(true, "1", "1", false, 0, true, 7), pricing(true, "1", "1", false, 0, true, 8)));
+    EXPECT_FALSE(
+        same_event_pricing(pricing(true, "1", "1", false, 0, true, 7), pricing(true, "1", "1", false, 0, false, 0)));
+    EXPECT_FALSE(
+        same_event_pricing(pricing(true, "1", "1", false, 0, false, 0), pricing(true, "1", "1", false, 0, true, 7)));
+    EXPECT_TRUE(
+        same_event_pricing(pricing(true, "1", "1", false, 0, false, 3), pricing(true, "1", "1", false, 0, false, 4)));
     // The token price id and the unit price id are not interchangeable.
-    EXPECT_FALSE(same_event_pricing(pricing(true, "1", "1", true, 7, false, 0),
-                                    pricing(true, "1", "1", false, 0, true, 7)));
+    EXPECT_FALSE(
+        same_event_pricing(pricing(true, "1", "1", true, 7, false, 0), pricing(true, "1", "1", false, 0, true, 7)));
 }
 
 TEST(SameEventPricing, StoredUnpricedAgainstRepricedUnpriced) {

@@ -27,11 +27,11 @@ void call(Check check, const char* argument, const std::string& value) {
 TEST(Utf8Length, CountsCodePointsNotBytes) {
     EXPECT_EQ(utf8_length(""), 0u);
     EXPECT_EQ(utf8_length("abc"), 3u);
-    EXPECT_EQ(utf8_length("h\xC3\xA9llo"), 5u);                  // "héllo": 6 bytes
-    EXPECT_EQ(utf8_length("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"), 3u);  // "日本語": 9 bytes
-    EXPECT_EQ(utf8_length("\xF0\x9F\x99\x82"), 1u);              // U+1F642: 4 bytes
+    EXPECT_EQ(utf8_length("h\xC3\xA9llo"), 5u);                            // "héllo": 6 bytes
+    EXPECT_EQ(utf8_length("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"), 3u);    // "日本語": 9 bytes
+    EXPECT_EQ(utf8_length("\xF0\x9F\x99\x82"), 1u);                        // U+1F642: 4 bytes
     EXPECT_EQ(utf8_length("a\xC3\xA9\xE6\x97\xA5\xF0\x9F\x99\x82z"), 5u);  // 1 + 2 + 3 + 4 + 1 bytes
-    EXPECT_EQ(utf8_length(std::string_view("a\0b", 3)), 3u);     // NUL is a character like any other
+    EXPECT_EQ(utf8_length(std::string_view("a\0b", 3)), 3u);               // NUL is a character like any other
 }
 
 // ---- names -------------------------------------------------------------------------------------------
@@ -67,8 +67,7 @@ TEST(OptionalName, NullIsFine) {
     EXPECT_NO_THROW(call(check_optional_name, "feature", "search"));
     EXPECT_NO_THROW(call(check_optional_name, "feature", std::string(200, 'x')));
     EXPECT_CORE_ERROR(call(check_optional_name, "feature", ""), ErrorKind::InvalidParameter, "feature");
-    EXPECT_CORE_ERROR(call(check_optional_name, "feature", std::string(201, 'x')), ErrorKind::StringTooLong,
-                      "feature");
+    EXPECT_CORE_ERROR(call(check_optional_name, "feature", std::string(201, 'x')), ErrorKind::StringTooLong, "feature");
 }
 
 TEST(UserId, StarIsReserved) {
@@ -102,8 +101,7 @@ TEST(Reasoning, IsPartOfOutput) {
     EXPECT_NO_THROW(check_reasoning(0, 0));
     EXPECT_NO_THROW(check_reasoning(0, 10));
     EXPECT_NO_THROW(check_reasoning(5, 5));
-    EXPECT_CORE_ERROR(check_reasoning(6, 5), ErrorKind::InvalidParameter, "reasoning_tokens", "output_tokens", "6",
-                      "5");
+    EXPECT_CORE_ERROR(check_reasoning(6, 5), ErrorKind::InvalidParameter, "reasoning_tokens", "output_tokens", "6", "5");
     EXPECT_CORE_ERROR(check_reasoning(1, 0), ErrorKind::InvalidParameter, "reasoning_tokens");
 }
 
@@ -141,8 +139,7 @@ TEST(Amount, NonFiniteValuesAreRejected) {
 TEST(Amount, NegativeValuesAreRejected) {
     EXPECT_CORE_ERROR(parse_amount("cost", "-0.01"), ErrorKind::InvalidParameter, "cost", "-0.01");
     EXPECT_CORE_ERROR(parse_amount("quantity", "-1"), ErrorKind::InvalidParameter, "quantity");
-    EXPECT_CORE_ERROR(parse_amount("unit_price", "-1e-36"),
-                      ErrorKind::InvalidParameter, "unit_price");
+    EXPECT_CORE_ERROR(parse_amount("unit_price", "-1e-36"), ErrorKind::InvalidParameter, "unit_price");
 }
 
 TEST(Amount, ValidValues) {
@@ -169,8 +166,8 @@ TEST(Markup, AtLeastMinusOneHundred) {
     EXPECT_EQ(parse_markup("markup_pct", "1000"), dec("1000"));  // the upper bound
     EXPECT_EQ(parse_markup("markup_pct", "-33.333"), dec("-33.333"));
     EXPECT_CORE_ERROR(parse_markup("markup_pct", "-100.01"), ErrorKind::InvalidParameter, "markup_pct", "-100.01");
-    EXPECT_CORE_ERROR(parse_markup("markup_pct", "-100.00000000000000000000000000000001"),
-                      ErrorKind::InvalidParameter, "markup_pct");
+    EXPECT_CORE_ERROR(parse_markup("markup_pct", "-100.00000000000000000000000000000001"), ErrorKind::InvalidParameter,
+                      "markup_pct");
     EXPECT_CORE_ERROR(parse_markup("markup_pct", "-101"), ErrorKind::InvalidParameter, "markup_pct");
     for (const char* text : {"NaN", "Infinity", "-Infinity"}) {
         SCOPED_TRACE(text);
@@ -244,8 +241,8 @@ TEST(UtcOffset, WithinWhatRealZonesUse) {
     EXPECT_NO_THROW(check_utc_offset("time_zone", "Pacific/Kiritimati", 14 * 3600));
     EXPECT_NO_THROW(check_utc_offset("time_zone", "Etc/GMT+12", -12 * 3600));
     EXPECT_NO_THROW(check_utc_offset("time_zone", "UTC", 0));
-    EXPECT_CORE_ERROR(check_utc_offset("time_zone", "FOO-100", 100 * 3600), ErrorKind::InvalidParameter,
-                      "time_zone", "FOO-100", "+100:00");
+    EXPECT_CORE_ERROR(check_utc_offset("time_zone", "FOO-100", 100 * 3600), ErrorKind::InvalidParameter, "time_zone",
+                      "FOO-100", "+100:00");
     EXPECT_CORE_ERROR(check_utc_offset("time_zone", "x", 14 * 3600 + 1), ErrorKind::InvalidParameter, "time_zone");
     EXPECT_CORE_ERROR(check_utc_offset("time_zone", "y", -12 * 3600 - 60), ErrorKind::InvalidParameter, "time_zone",
                       "-12:01");
@@ -258,8 +255,7 @@ TEST(OccurredAt, Checks) {
     const int64_t day = int64_t{86400} * 1000000;
     EXPECT_CORE_ERROR(check_occurred_at("occurred_at", true, false, 0, now), ErrorKind::NullValue, "occurred_at");
     EXPECT_CORE_ERROR(check_occurred_at("occurred_at", true, true, 0, now), ErrorKind::NullValue, "occurred_at");
-    EXPECT_CORE_ERROR(check_occurred_at("occurred_at", false, true, 0, now), ErrorKind::InvalidDatetime,
-                      "occurred_at");
+    EXPECT_CORE_ERROR(check_occurred_at("occurred_at", false, true, 0, now), ErrorKind::InvalidDatetime, "occurred_at");
     EXPECT_NO_THROW(check_occurred_at("occurred_at", false, false, now, now));
     EXPECT_NO_THROW(check_occurred_at("occurred_at", false, false, now + day, now));  // exactly a day ahead
     EXPECT_CORE_ERROR(check_occurred_at("occurred_at", false, false, now + day + 1, now), ErrorKind::InvalidDatetime,

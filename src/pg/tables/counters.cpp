@@ -9,8 +9,8 @@ extern "C" {
 
 namespace usage_meter::pg {
 
-void sum_counters(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, const char* period,
-                  DateADT period_start, bool sum_cost, bool sum_billed_cost, CounterTotals* out) {
+void sum_counters(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, const char* period, DateADT period_start,
+                  bool sum_cost, bool sum_billed_cost, CounterTotals* out) {
     // counters_key is (tenant, user_id, period, period_start, slot): an equality prefix of four columns.
     ScanKeyData keys[4];
     key_text(scan, &keys[0], 1, tenant);

@@ -20,7 +20,7 @@ struct CounterTotals {
 // start) through `scan`, opened with key_scan_open(scan, "counters", "counters_key", 4): one index scan over at
 // most usage_meter.counter_slots rows. The numeric sums are computed only when sum_cost / sum_billed_cost
 // ask for them.
-void sum_counters(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, const char* period,
-                  DateADT period_start, bool sum_cost, bool sum_billed_cost, CounterTotals* out);
+void sum_counters(KeyScan* scan, Datum tenant, Datum user_id, bool user_null, const char* period, DateADT period_start,
+                  bool sum_cost, bool sum_billed_cost, CounterTotals* out);
 
 }  // namespace usage_meter::pg

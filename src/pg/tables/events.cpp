@@ -11,35 +11,63 @@ namespace usage_meter::pg {
 namespace {
 
 const char* const kEventColumnNames[kEventColumnCount] = {
-    "tenant", "user_id", "operation", "model", "provider",
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-    "quantity", "cost", "billed_cost", "priced", "cost_source", "price_id", "unit_price_id", "markup_pct",
-    "occurred_at", "day", "recorded_at", "idempotency_key", "session_id", "latency_ms", "success", "metadata",
+    "tenant",
+    "user_id",
+    "operation",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "quantity",
+    "cost",
+    "billed_cost",
+    "priced",
+    "cost_source",
+    "price_id",
+    "unit_price_id",
+    "markup_pct",
+    "occurred_at",
+    "day",
+    "recorded_at",
+    "idempotency_key",
+    "session_id",
+    "latency_ms",
+    "success",
+    "metadata",
 };
 
-#define UM_EVENT_INSERT                                                                                     \
-    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"         \
-    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at,"  \
+#define UM_EVENT_INSERT                                                                                      \
+    "INSERT INTO usage_meter.events (tenant, user_id, operation, model, input_tokens, output_tokens,"        \
+    "       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost, provider, occurred_at," \
     "       idempotency_key, session_id, latency_ms, success, metadata"
 #define UM_EVENT_VALUES " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18"
 #define UM_EVENT_RETURNING " RETURNING event_id, cost, billed_cost, priced"
 
-constexpr std::array<Oid, kEventInsertArgs + 1> kInsertTypes = {
-    TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, NUMERICOID,
-    NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, BOOLOID, JSONBOID, INT8OID};
-constexpr std::array<Oid, kEventInsertArgs> kInsertTypes18 = {
-    TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-    NUMERICOID, NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, BOOLOID, JSONBOID};
+constexpr std::array<Oid, kEventInsertArgs + 1> kInsertTypes = {TEXTOID,        TEXTOID,    TEXTOID,    TEXTOID,
+                                                                INT8OID,        INT8OID,    INT8OID,    INT8OID,
+                                                                INT8OID,        NUMERICOID, NUMERICOID, TEXTOID,
+                                                                TIMESTAMPTZOID, TEXTOID,    TEXTOID,    INT4OID,
+                                                                BOOLOID,        JSONBOID,   INT8OID};
+constexpr std::array<Oid, kEventInsertArgs> kInsertTypes18 = {TEXTOID,    TEXTOID, TEXTOID,        TEXTOID, INT8OID,
+                                                              INT8OID,    INT8OID, INT8OID,        INT8OID, NUMERICOID,
+                                                              NUMERICOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+                                                              INT4OID,    BOOLOID, JSONBOID};
 
 }  // namespace
 
 void event_insert(const SqlArg* args, EventInsert kind) {
     static Statement<kEventInsertArgs> insert = {UM_EVENT_INSERT ")" UM_EVENT_VALUES ")" UM_EVENT_RETURNING,
                                                  kInsertTypes18};
-    static Statement<kEventInsertArgs + 1> insert_claimed = {
-        UM_EVENT_INSERT ", event_id)" UM_EVENT_VALUES ", $19)" UM_EVENT_RETURNING, kInsertTypes};
+    static Statement<kEventInsertArgs + 1> insert_claimed = {UM_EVENT_INSERT ", event_id)" UM_EVENT_VALUES
+                                                                             ", $19)" UM_EVENT_RETURNING,
+                                                             kInsertTypes};
     static Statement<kEventInsertArgs> insert10 = {
-        UM_EVENT_INSERT ")" UM_EVENT_VALUES ")"
+        UM_EVENT_INSERT
+        ")" UM_EVENT_VALUES
+        ")"
         " ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING" UM_EVENT_RETURNING,
         kInsertTypes18};
     switch (kind) {

@@ -11,10 +11,32 @@ extern "C" {
 namespace usage_meter::pg {
 
 enum EventColumn {
-    kTenant, kUserId, kOperation, kModel, kProvider,
-    kInputTokens, kOutputTokens, kCacheReadTokens, kCacheWriteTokens, kReasoningTokens,
-    kQuantity, kCost, kBilledCost, kPriced, kCostSource, kPriceId, kUnitPriceId, kMarkupPct,
-    kOccurredAt, kDay, kRecordedAt, kIdempotencyKey, kSessionId, kLatencyMs, kSuccess, kMetadata,
+    kTenant,
+    kUserId,
+    kOperation,
+    kModel,
+    kProvider,
+    kInputTokens,
+    kOutputTokens,
+    kCacheReadTokens,
+    kCacheWriteTokens,
+    kReasoningTokens,
+    kQuantity,
+    kCost,
+    kBilledCost,
+    kPriced,
+    kCostSource,
+    kPriceId,
+    kUnitPriceId,
+    kMarkupPct,
+    kOccurredAt,
+    kDay,
+    kRecordedAt,
+    kIdempotencyKey,
+    kSessionId,
+    kLatencyMs,
+    kSuccess,
+    kMetadata,
     kEventColumnCount
 };
 

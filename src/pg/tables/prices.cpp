@@ -10,10 +10,10 @@ namespace usage_meter::pg {
 
 namespace {
 
-constexpr std::array<Oid, 9> kPriceTypes = {TEXTOID,    NUMERICOID,     NUMERICOID, NUMERICOID, NUMERICOID,
-                                            TEXTOID,    TIMESTAMPTZOID, JSONBOID,   NUMERICOID};
-constexpr std::array<Oid, 7> kPriceTypes10 = {TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID,
-                                              NUMERICOID, TEXTOID, TIMESTAMPTZOID};
+constexpr std::array<Oid, 9> kPriceTypes = {TEXTOID, NUMERICOID,     NUMERICOID, NUMERICOID, NUMERICOID,
+                                            TEXTOID, TIMESTAMPTZOID, JSONBOID,   NUMERICOID};
+constexpr std::array<Oid, 7> kPriceTypes10 = {TEXTOID,    NUMERICOID, NUMERICOID,    NUMERICOID,
+                                              NUMERICOID, TEXTOID,    TIMESTAMPTZOID};
 
 // After an INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or the existing row's found by
 // `existing`, whose second column says whether it is the same.
@@ -74,8 +74,8 @@ void price_add(const std::array<SqlArg, 9>& price) {
         "INSERT INTO usage_meter.prices (model, provider, input_per_mtok, output_per_mtok, cache_read_per_mtok,"
         " cache_write_per_mtok, effective_from, tiers, per_request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         {TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID, TIMESTAMPTZOID, JSONBOID, NUMERICOID}};
-    run(insert, Access::kReadWrite, 0, price[0], price[5], price[1], price[2], price[3], price[4], price[6],
-        price[7], price[8]);
+    run(insert, Access::kReadWrite, 0, price[0], price[5], price[1], price[2], price[3], price[4], price[6], price[7],
+        price[8]);
 }
 
 PriceAdded unit_price_insert(const std::array<SqlArg, 3>& unit_price, int64* unit_price_id) {

@@ -68,9 +68,8 @@ void sum_scan(KeyScan* scan, bool hashed, Datum tenant, Datum user_id, bool tena
     }
     key_scan_rescan(scan, keys, n);
     const AttrNumber state = key_scan_column(scan, "state"), cost = key_scan_column(scan, "estimated_cost"),
-                     tokens = key_scan_column(scan, "estimated_tokens"),
-                     expires = key_scan_column(scan, "expires_at"), tenant_col = key_scan_column(scan, "tenant"),
-                     user_col = key_scan_column(scan, "user_id");
+                     tokens = key_scan_column(scan, "estimated_tokens"), expires = key_scan_column(scan, "expires_at"),
+                     tenant_col = key_scan_column(scan, "tenant"), user_col = key_scan_column(scan, "user_id");
     Datum cost_sum = numeric_from_decimal(Decimal());
     out->requests = 0;
     out->tokens = 0;
@@ -98,8 +97,7 @@ void sum_scan(KeyScan* scan, bool hashed, Datum tenant, Datum user_id, bool tena
 
 bool reservations_table_exists() { return OidIsValid(extension_relation_oid("reservations")); }
 
-void sum_holds(Datum tenant, Datum user_id, bool tenant_scope, Snapshot snapshot, TimestampTz now,
-               HoldTotals* out) {
+void sum_holds(Datum tenant, Datum user_id, bool tenant_scope, Snapshot snapshot, TimestampTz now, HoldTotals* out) {
     const HoldIndexes indexes = hold_indexes();
     // The btrees' keys: (tenant, expires_at) and (tenant, user_id, expires_at); the hash indexes' one key.
     const int key_count = indexes.hashed ? 1 : (tenant_scope ? 2 : 3);

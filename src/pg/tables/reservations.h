@@ -22,7 +22,6 @@ bool reservations_table_exists();
 
 // Sums the live holds of one scope under `snapshot`: the tenant's (tenant_scope) or user_id's, rows still
 // 'held' that expire after `now`. One index scan of the tenant's or the user's open-holds index.
-void sum_holds(Datum tenant, Datum user_id, bool tenant_scope, Snapshot snapshot, TimestampTz now,
-               HoldTotals* out);
+void sum_holds(Datum tenant, Datum user_id, bool tenant_scope, Snapshot snapshot, TimestampTz now, HoldTotals* out);
 
 }  // namespace usage_meter::pg

@@ -51,16 +51,15 @@ bool tenant_past_markup(Datum tenant, TimestampTz at, Decimal* markup_pct) {
     const bool found = key_scan_previous(&scan);
     if (found) {
         bool isnull;
-        *markup_pct =
-            stored_decimal(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull), "markup_pct");
+        *markup_pct = stored_decimal(slot_getattr(scan.row, key_scan_column(&scan, "markup_pct"), &isnull), "markup_pct");
     }
     key_scan_close(&scan);
     return found;
 }
 
 void tenant_ensure(Datum tenant) {
-    static Statement<1> insert = {
-        "INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING", {TEXTOID}};
+    static Statement<1> insert = {"INSERT INTO usage_meter.tenants (tenant) VALUES ($1) ON CONFLICT (tenant) DO NOTHING",
+                                  {TEXTOID}};
     run(insert, Access::kReadWrite, 0, sql_arg(tenant));
 }
 
