@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of usage_meter on this machine: the C++ core's GoogleTest suites (plain and with
-# AddressSanitizer + UndefinedBehaviorSanitizer), then, against a throwaway cluster, the pg_regress files,
-# the isolation specs and the libpq client test. Installs what it needs first (Debian packages).
+# Runs every test of usage_meter on this machine: a formatting check of the C++ sources, the C++ core's
+# GoogleTest suites (plain and with AddressSanitizer + UndefinedBehaviorSanitizer), then, against a
+# throwaway cluster, the pg_regress files, the isolation specs, the libpq client test and the stages of
+# tests/stages/. Installs what it needs first (Debian packages).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$UM_ROOT"
@@ -13,6 +14,14 @@ stage() {  # stage NAME COMMAND...
     shift
     um_log "$name"
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+# The C++ sources are formatted with .clang-format (clang-format 14): lists each file that is not.
+format_check() {
+    local files
+    files=$(git ls-files '*.cpp' '*.h' '*.c' 2>/dev/null || find src tests examples -name '*.cpp' -o -name '*.h' -o -name '*.c')
+    # shellcheck disable=SC2086
+    clang-format-14 --dry-run --Werror $files
 }
 
 core_tests() {
@@ -34,6 +43,7 @@ client_test() {
 
 um_deps
 mkdir -p build
+stage "C++ formatting (clang-format 14)" format_check
 stage "core unit tests (GoogleTest)" core_tests build/core
 stage "core unit tests with ASan and UBSan" core_tests build/core-asan -DUSAGE_METER_SANITIZE=ON
 um_build_install
