@@ -1,6 +1,7 @@
 -- Old versions: the same library (usage_meter.so) serves databases still at an older SQL version of the
--- extension (1.0 ... 1.3; CREATE EXTENSION installs 1.4). Each section creates the extension at 1.0, calls the
--- current library through that version's functions, then updates it step by step and checks what each update adds.
+-- extension (1.0 ... 1.4; CREATE EXTENSION installs the default version). Each section creates the extension
+-- at 1.0, calls the current library through that version's functions, then updates it step by step and checks
+-- what each update adds.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS usage_meter CASCADE;
 CREATE EXTENSION usage_meter;
