@@ -1,317 +1,242 @@
 #include "json.h"
 
+#include <cstring>
+#include <nlohmann/json.hpp>
+
 #include "error.h"
 
 namespace usage_meter::json {
 
-namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
-[[noreturn]] void bad_escape() { throw CoreError(ErrorKind::InvalidParameter, "invalid JSON string escape"); }
-
-// Four hex digits at raw[i..i+4).
-uint32_t read_hex4(std::string_view raw, size_t i) {
-    if (i + 4 > raw.size()) bad_escape();
-    uint32_t v = 0;
-    for (size_t k = 0; k < 4; ++k) {
-        int h = hex_value(raw[i + k]);
-        if (h < 0) bad_escape();
-        v = v * 16 + static_cast<uint32_t>(h);
-    }
-    return v;
-}
-
-}  // namespace
-
-std::string decode_string(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-        char c = raw[i];
-        if (c != '\\') {
-            out += c;
-            continue;
-        }
-        if (++i >= raw.size()) bad_escape();
-        switch (raw[i]) {
-            case '"': out += '"'; break;
-            case '\\': out += '\\'; break;
-            case '/': out += '/'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
-            case 'u': {
-                uint32_t cp = read_hex4(raw, i + 1);
-                i += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {  // a high surrogate must be followed by a low one
-                    if (i + 2 >= raw.size() || raw[i + 1] != '\\' || raw[i + 2] != 'u') bad_escape();
-                    uint32_t low = read_hex4(raw, i + 3);
-                    if (low < 0xDC00 || low > 0xDFFF) bad_escape();
-                    i += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    bad_escape();
-                }
-                append_utf8(out, cp);
-                break;
-            }
-            default: bad_escape();
-        }
-    }
-    return out;
-}
-
-Document::Document(std::string_view text, std::string_view argument) : text_(text), argument_(argument) {
-    nodes_.reserve(16);
-    skip_whitespace();
-    parse_value(0);
-    skip_whitespace();
-    if (pos_ != text_.size()) fail("unexpected text after the JSON value");
-}
-
-void Document::fail(const std::string& what) const {
+void refuse_too_many_values(std::string_view argument) {
     throw CoreError(ErrorKind::InvalidParameter,
-                    "invalid " + std::string(argument_) + ": " + what + " at byte " + std::to_string(pos_));
+                    "invalid " + std::string(argument) + ": more than " + std::to_string(kMaxNodes) +
+                        " JSON values near the top of the document",
+                    "pass the provider's response (or its usage part), not an aggregate of many");
 }
 
-Document::NodeId Document::add(Kind kind) {
-    if (nodes_.size() >= kMaxNodes)
-        throw CoreError(ErrorKind::InvalidParameter,
-                        "invalid " + std::string(argument_) + ": more than " + std::to_string(kMaxNodes) +
-                            " JSON values near the top of the document",
-                        "pass the provider's response (or its usage part), not an aggregate of many");
-    nodes_.emplace_back();
-    nodes_.back().kind = kind;
-    return static_cast<NodeId>(nodes_.size() - 1);
+void Tree::check_complete(std::string_view argument) const {
+    if (!complete_) refuse_too_many_values(argument);
 }
 
-void Document::skip_whitespace() {
-    while (pos_ < text_.size()) {
-        char c = text_[pos_];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
-        ++pos_;
-    }
-}
-
-std::string_view Document::scan_string(bool* escaped) {
-    // at the opening quote
-    size_t start = ++pos_;
-    *escaped = false;
-    while (pos_ < text_.size()) {
-        char c = text_[pos_];
-        if (c == '"') {
-            std::string_view out = text_.substr(start, pos_ - start);
-            ++pos_;
-            return out;
-        }
-        if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
-        if (c == '\\') {
-            *escaped = true;
-            ++pos_;
-            if (pos_ >= text_.size()) break;
-        }
-        ++pos_;
-    }
-    fail("unterminated string");
-}
-
-std::string_view Document::scan_number() {
-    size_t start = pos_;
-    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
-    if (pos_ >= text_.size() || !is_digit(text_[pos_])) fail("invalid number");
-    if (text_[pos_] == '0') {
-        ++pos_;
-    } else {
-        while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
-    }
-    if (pos_ < text_.size() && text_[pos_] == '.') {
-        ++pos_;
-        if (pos_ >= text_.size() || !is_digit(text_[pos_])) fail("invalid number");
-        while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
-    }
-    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-        ++pos_;
-        if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-        if (pos_ >= text_.size() || !is_digit(text_[pos_])) fail("invalid number");
-        while (pos_ < text_.size() && is_digit(text_[pos_])) ++pos_;
-    }
-    return text_.substr(start, pos_ - start);
-}
-
-// Skips an object or array without reading it and without recursion: strings are scanned, brackets must
-// match (tracked on a byte stack), and everything else must be JSON punctuation, literals or numbers.
-void Document::skip_container() {
-    std::string open;
-    size_t start = pos_;
-    while (pos_ < text_.size()) {
-        char c = text_[pos_];
-        if (c == '"') {
-            bool escaped;
-            scan_string(&escaped);
-            continue;
-        }
-        if (c == '{' || c == '[') {
-            open += c;
-        } else if (c == '}' || c == ']') {
-            if (open.empty() || open.back() != (c == '}' ? '{' : '[')) fail("mismatched bracket");
-            open.pop_back();
-            if (open.empty()) {
-                ++pos_;
-                return;
-            }
-        } else if (!(is_digit(c) || c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-                     c == '-' || c == '+' || c == '.' || (c >= 'a' && c <= 'z') || c == 'E')) {
-            fail("unexpected character");
-        }
-        ++pos_;
-    }
-    pos_ = start;
-    fail("unterminated object or array");
-}
-
-Document::NodeId Document::parse_value(int depth) {
-    if (pos_ >= text_.size()) fail("unexpected end of JSON");
-    char c = text_[pos_];
-    if (c == '{' || c == '[') {
-        // Only the top level may be an array that is read (a stream of events); deeper arrays and objects
-        // below kMaxDepth are never needed for metering.
-        bool read = c == '{' ? depth <= kMaxDepth : depth == 0;
-        if (!read) {
-            NodeId id = add(Kind::Skipped);
-            size_t start = pos_;
-            skip_container();
-            nodes_[id].raw = text_.substr(start, pos_ - start);
-            return id;
-        }
-        bool object = c == '{';
-        NodeId id = add(object ? Kind::Object : Kind::Array);
-        char close = object ? '}' : ']';
-        ++pos_;
-        skip_whitespace();
-        if (pos_ < text_.size() && text_[pos_] == close) {
-            ++pos_;
-            return id;
-        }
-        NodeId last = kNone;
-        for (;;) {
-            std::string_view key;
-            bool key_escaped = false;
-            if (object) {
-                if (pos_ >= text_.size() || text_[pos_] != '"') fail("expected a string key");
-                key = scan_string(&key_escaped);
-                if (key_escaped) check_escapes(key);
-                skip_whitespace();
-                if (pos_ >= text_.size() || text_[pos_] != ':') fail("expected ':'");
-                ++pos_;
-                skip_whitespace();
-            }
-            NodeId child = parse_value(depth + 1);
-            nodes_[child].key = key;
-            nodes_[child].key_escaped = key_escaped;
-            if (last == kNone)
-                nodes_[id].first_child = child;
-            else
-                nodes_[last].next_sibling = child;
-            last = child;
-            skip_whitespace();
-            if (pos_ < text_.size() && text_[pos_] == ',') {
-                ++pos_;
-                skip_whitespace();
-                continue;
-            }
-            if (pos_ < text_.size() && text_[pos_] == close) {
-                ++pos_;
-                return id;
-            }
-            fail(object ? "expected ',' or '}'" : "expected ',' or ']'");
-        }
-    }
-    if (c == '"') {
-        NodeId id = add(Kind::String);
-        bool escaped;
-        std::string_view raw = scan_string(&escaped);
-        nodes_[id].raw = raw;
-        nodes_[id].escaped = escaped;
-        if (escaped) check_escapes(raw);
-        return id;
-    }
-    if (c == '-' || is_digit(c)) {
-        NodeId id = add(Kind::Number);
-        std::string_view raw = scan_number();
-        nodes_[id].raw = raw;
-        return id;
-    }
-    auto literal = [&](std::string_view word) {
-        if (text_.substr(pos_, word.size()) != word) fail("invalid literal");
-        pos_ += word.size();
-    };
-    if (c == 't' || c == 'f') {
-        literal(c == 't' ? "true" : "false");
-        NodeId id = add(Kind::Bool);
-        nodes_[id].boolean = c == 't';
-        return id;
-    }
-    if (c == 'n') {
-        literal("null");
-        return add(Kind::Null);
-    }
-    fail("unexpected character");
-}
-
-void Document::check_escapes(std::string_view raw) const {
-    try {
-        (void)decode_string(raw);
-    } catch (const CoreError&) {
-        fail("invalid escape in a string");
-    }
-}
-
-std::string Document::string(NodeId id) const {
-    const Node& n = nodes_[id];
-    return n.escaped ? decode_string(n.raw) : std::string(n.raw);
-}
-
-std::string Document::key(NodeId id) const {
-    const Node& n = nodes_[id];
-    return n.key_escaped ? decode_string(n.key) : std::string(n.key);
-}
-
-Document::NodeId Document::member(NodeId object, std::string_view key) const {
+NodeId Tree::member(NodeId object, std::string_view key) const {
     if (object == kNone || nodes_[object].kind != Kind::Object) return kNone;
     NodeId found = kNone;
-    for (NodeId c = nodes_[object].first_child; c != kNone; c = nodes_[c].next_sibling) {
-        const Node& n = nodes_[c];
-        if (n.key_escaped ? decode_string(n.key) == key : n.key == key) found = c;
-    }
+    for (NodeId c = nodes_[object].first_child; c != kNone; c = nodes_[c].next_sibling)
+        if (this->key(c) == key) found = c;
     return found;
+}
+
+const char* Document::keep(std::string_view text) {
+    if (text.empty()) return "";
+    constexpr size_t kChunk = 64 * 1024;
+    if (chunk_size_ - chunk_used_ < text.size()) {
+        chunk_size_ = text.size() > kChunk ? text.size() : kChunk;
+        chunks_.emplace_back(new char[chunk_size_]);
+        chunk_used_ = 0;
+    }
+    char* at = chunks_.back().get() + chunk_used_;
+    std::memcpy(at, text.data(), text.size());
+    chunk_used_ += text.size();
+    return at;
+}
+
+// Builds a Document from nlohmann/json's SAX events (its parser is iterative: no recursion however deep the
+// text nests). Containers that are not read are counted through, not built.
+class Builder {
+public:
+    Builder(Document& doc, std::string_view argument) : doc_(doc), argument_(argument) {}
+
+    // Parses one JSON value of `text`: the root, or the next element of an open array (array_of).
+    void parse(std::string_view text, std::string_view where) {
+        text_ = text;
+        base_ = stack_.size();
+        done_ = false;
+        if (nlohmann::json::sax_parse(text.begin(), text.end(), this)) return;
+        if (too_many_) refuse_too_many_values(argument_);
+        fail(where);
+    }
+
+    // Opens the root array that array_of fills.
+    void open_root_array() { open(false); }
+
+    // ---- the SAX interface ----
+    bool null() { return scalar(Kind::Null); }
+    bool boolean(bool value) {
+        NodeId id = kNone;
+        if (!scalar(Kind::Bool, &id)) return false;
+        if (id != kNone) doc_.nodes_[id].boolean = value;
+        return true;
+    }
+    // An integer token's value prints back to its exact text; any other number arrives as its own text.
+    bool number_integer(nlohmann::json::number_integer_t value) { return number(std::to_string(value)); }
+    bool number_unsigned(nlohmann::json::number_unsigned_t value) { return number(std::to_string(value)); }
+    bool number_float(nlohmann::json::number_float_t, const std::string& text) { return number(text); }
+    bool string(std::string& value) {
+        NodeId id = kNone;
+        if (!scalar(Kind::String, &id)) return false;
+        if (id != kNone) set_text(id, value);
+        return true;
+    }
+    bool binary(nlohmann::json::binary_t&) { return true; }  // JSON text has none
+    bool key(std::string& name) {
+        if (skipping_ == 0) key_ = name;
+        return true;
+    }
+    bool start_object(std::size_t) { return open(true); }
+    bool end_object() { return close(); }
+    bool start_array(std::size_t) { return open(false); }
+    bool end_array() { return close(); }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& error) {
+        error_position_ = position;
+        error_id_ = error.id;
+        error_what_ = error.what();
+        return false;
+    }
+
+private:
+    struct Frame {
+        NodeId node;
+        NodeId last;
+        bool object;
+    };
+
+    // Adds a node as the next child of the open container; kNone (and too_many_) past kMaxNodes.
+    NodeId add(Kind kind) {
+        std::vector<Node>& nodes = doc_.nodes_;
+        if (nodes.size() >= kMaxNodes) {
+            too_many_ = true;
+            return kNone;
+        }
+        NodeId id = static_cast<NodeId>(nodes.size());
+        nodes.push_back(Node{kind, false, kNone, kNone, "", 0, 0, nullptr});
+        if (!stack_.empty()) {
+            Frame& parent = stack_.back();
+            if (parent.last == kNone)
+                nodes[parent.node].first_child = id;
+            else
+                nodes[parent.last].next_sibling = id;
+            parent.last = id;
+            if (parent.object) {
+                nodes[id].key = doc_.keep(key_);
+                nodes[id].key_length = static_cast<uint32_t>(key_.size());
+            }
+        }
+        return id;
+    }
+
+    void set_text(NodeId id, std::string_view text) {
+        doc_.nodes_[id].text = doc_.keep(text);
+        doc_.nodes_[id].text_length = static_cast<uint32_t>(text.size());
+    }
+
+    bool scalar(Kind kind, NodeId* id = nullptr) {
+        if (skipping_ > 0) return true;
+        NodeId added = add(kind);
+        if (added == kNone) return false;
+        if (id) *id = added;
+        if (stack_.size() == base_) done_ = true;
+        return true;
+    }
+
+    bool number(const std::string& text) {
+        NodeId id = kNone;
+        if (!scalar(Kind::Number, &id)) return false;
+        if (id != kNone) set_text(id, text);
+        return true;
+    }
+
+    bool open(bool object) {
+        if (skipping_ > 0) {
+            ++skipping_;
+            return true;
+        }
+        int depth = static_cast<int>(stack_.size());
+        if (!read_container(object, depth)) {
+            if (add(object ? Kind::SkippedObject : Kind::SkippedArray) == kNone) return false;
+            skipping_ = 1;
+            return true;
+        }
+        NodeId id = add(object ? Kind::Object : Kind::Array);
+        if (id == kNone) return false;
+        stack_.push_back(Frame{id, kNone, object});
+        return true;
+    }
+
+    bool close() {
+        if (skipping_ > 0) {
+            if (--skipping_ == 0 && stack_.size() == base_) done_ = true;
+            return true;
+        }
+        stack_.pop_back();
+        if (stack_.size() == base_) done_ = true;
+        return true;
+    }
+
+    // The refusal for text the parser rejected: what is wrong and at which byte, in the words of the old
+    // messages (unterminated, mismatched, unexpected character, escape), with the parser's own reason.
+    [[noreturn]] void fail(std::string_view where) const {
+        std::string prefix = "invalid " + std::string(argument_) + ": ";
+        if (!where.empty()) prefix += std::string(where) + ": ";
+        std::string reason = error_what_;
+        size_t at = reason.find("] ");
+        if (at != std::string::npos) reason.erase(0, at + 2);
+        if (reason.rfind("parse error", 0) == 0 && (at = reason.find(": ")) != std::string::npos)
+            reason.erase(0, at + 2);
+        if ((at = reason.find("; last read")) != std::string::npos) reason.erase(at);
+        std::string byte = " at byte " + std::to_string(error_position_);
+        if (error_id_ == 406)  // out_of_range.406: a number beyond what a double holds
+            throw CoreError(ErrorKind::OutOfRange, prefix + "a number is more than 1.8e308" + byte,
+                            "token counts must be between 0 and 1000000000000");
+        std::string what;
+        char last = error_position_ > 0 && error_position_ <= text_.size() ? text_[error_position_ - 1] : '\0';
+        if (done_) {
+            what = "unexpected text after the JSON value";
+        } else if (text_.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+            what = "no JSON value (the text is empty)";
+        } else if (error_position_ >= text_.size() && reason.find("invalid string: control") == std::string::npos) {
+            what = "unterminated string, object or array (the text ends first)";
+        } else if (last == '}' || last == ']') {
+            what = std::string("mismatched bracket '") + last + "'";
+        } else if (reason.find("invalid string") != std::string::npos) {
+            bool escape = reason.find("\\u") != std::string::npos || reason.find("surrogate") != std::string::npos ||
+                          reason.find("backslash") != std::string::npos;
+            what = escape ? "invalid escape in a string" : "invalid string";
+        } else if (reason.find("invalid number") != std::string::npos) {
+            what = "invalid number";
+        } else {
+            what = "unexpected character";
+            if (last > ' ' && last < 0x7F) what += std::string(" '") + last + "'";
+        }
+        throw CoreError(ErrorKind::InvalidParameter, prefix + what + byte + " (" + reason + ")");
+    }
+
+    Document& doc_;
+    std::string_view argument_;
+    std::string_view text_;
+    std::vector<Frame> stack_;
+    size_t base_ = 0;    // stack_.size() around the value being parsed
+    int skipping_ = 0;   // > 0 inside a container that is not read: its nesting depth
+    bool done_ = false;  // the value being parsed is complete
+    bool too_many_ = false;
+    std::string key_;
+    size_t error_position_ = 0;
+    int error_id_ = 0;
+    std::string error_what_;
+};
+
+Document::Document(std::string_view text, std::string_view argument) {
+    nodes_.reserve(16);
+    Builder builder(*this, argument);
+    builder.parse(text, "");
+}
+
+Document Document::array_of(const std::vector<std::string>& texts, const std::vector<std::string>& names,
+                            std::string_view argument) {
+    Document doc;
+    Builder builder(doc, argument);
+    builder.open_root_array();
+    for (size_t i = 0; i < texts.size(); ++i) builder.parse(texts[i], i < names.size() ? names[i] : "");
+    return doc;
 }
 
 }  // namespace usage_meter::json

@@ -23,10 +23,10 @@ const char* format_name(PayloadFormat format) {
 
 namespace {
 
-using json::Document;
 using json::Kind;
-using NodeId = Document::NodeId;
-constexpr NodeId kNone = Document::kNone;
+using json::kNone;
+using json::NodeId;
+using json::Tree;
 
 // A value for a message: long texts are cut.
 std::string shown(std::string_view raw) {
@@ -34,31 +34,27 @@ std::string shown(std::string_view raw) {
     return std::string(raw.substr(0, 40)) + "...";
 }
 
-const char* kind_word(Kind kind) {
-    switch (kind) {
+// What a node is, for messages.
+std::string describe(const Tree& d, NodeId id) {
+    switch (d.kind(id)) {
         case Kind::Null: return "null";
         case Kind::Bool: return "a boolean";
         case Kind::Number: return "a number";
         case Kind::String: return "a string";
-        case Kind::Array: return "an array";
-        case Kind::Skipped: return "an array or object";
-        case Kind::Object: return "an object";
+        case Kind::Array:
+        case Kind::SkippedArray: return "an array";
+        case Kind::Object:
+        case Kind::SkippedObject: return "an object";
     }
     return "?";
-}
-
-// What a node is, for messages (a skipped container is an array or an object: its first byte tells).
-std::string describe(const Document& d, NodeId id) {
-    if (d.kind(id) == Kind::Skipped) return d.raw(id).substr(0, 1) == "[" ? "an array" : "an object";
-    return kind_word(d.kind(id));
 }
 
 // Reads typed fields of one payload; every error names the argument and the field's path.
 class Reader {
 public:
-    Reader(const Document& doc, std::string_view argument) : doc_(doc), argument_(argument) {}
+    Reader(const Tree& doc, std::string_view argument) : doc_(doc), argument_(argument) {}
 
-    const Document& doc() const { return doc_; }
+    const Tree& doc() const { return doc_; }
 
     [[noreturn]] void fail(const std::string& what, const std::string& hint = std::string(),
                            ErrorKind kind = ErrorKind::InvalidParameter) const {
@@ -72,8 +68,8 @@ public:
         if (id == kNone || doc_.kind(id) == Kind::Null) return std::nullopt;
         if (doc_.kind(id) != Kind::Number)
             fail(path + " must be a number, not " + describe(doc_, id) +
-                 (doc_.kind(id) == Kind::String ? " (\"" + shown(doc_.raw(id)) + "\")" : std::string()));
-        return exact_count(doc_.raw(id), path);
+                 (doc_.kind(id) == Kind::String ? " (\"" + shown(doc_.text(id)) + "\")" : std::string()));
+        return exact_count(doc_.text(id), path);
     }
 
     int64_t required_count(NodeId object, std::string_view key, const std::string& path) const {
@@ -102,7 +98,7 @@ public:
         NodeId id = doc_.member(object, key);
         if (id == kNone || doc_.kind(id) == Kind::Null) return std::string();
         if (doc_.kind(id) != Kind::String) fail(path + " must be a string, not " + describe(doc_, id));
-        std::string value = doc_.string(id);
+        std::string value(doc_.text(id));
         if (value.find('\0') != std::string::npos) fail(path + " contains a NUL character");
         size_t chars = utf8_length(value);
         if (chars > kMaxNameLength)
@@ -114,7 +110,7 @@ public:
     // A string field's value for shape detection; empty when absent or not a string.
     std::string peek(NodeId object, std::string_view key) const {
         NodeId id = doc_.member(object, key);
-        return id != kNone && doc_.kind(id) == Kind::String ? doc_.string(id) : std::string();
+        return id != kNone && doc_.kind(id) == Kind::String ? std::string(doc_.text(id)) : std::string();
     }
 
     bool has(NodeId object, std::string_view key) const { return doc_.member(object, key) != kNone; }
@@ -162,7 +158,7 @@ private:
         return value;
     }
 
-    const Document& doc_;
+    const Tree& doc_;
     std::string_view argument_;
 };
 
@@ -179,7 +175,7 @@ void check_part(const Reader& r, int64_t part, const std::string& part_name, int
 // ---- OpenAI Chat Completions and OpenRouter ----------------------------------------------------------------
 
 void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrouter) {
-    const Document& d = r.doc();
+    const Tree& d = r.doc();
     NodeId usage = r.usage_block(root, "usage", "usage",
                                  "a streamed Chat Completion reports usage only in its last chunk, and only with "
                                  "stream_options.include_usage = true");
@@ -211,11 +207,11 @@ void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrout
                 r.fail("usage.cost must be a number, not " + std::string(describe(d, cost)));
             Decimal value;
             try {
-                value = Decimal::parse(d.raw(cost));
+                value = Decimal::parse(d.text(cost));
             } catch (const CoreError& e) {  // beyond 38 digits or 36 decimal places: refused, never rounded
-                r.fail("usage.cost is " + shown(d.raw(cost)) + "; " + e.what(), e.hint(), e.kind());
+                r.fail("usage.cost is " + shown(d.text(cost)) + "; " + e.what(), e.hint(), e.kind());
             }
-            if (value.is_negative()) r.fail("usage.cost is " + shown(d.raw(cost)) + "; a charge cannot be negative");
+            if (value.is_negative()) r.fail("usage.cost is " + shown(d.text(cost)) + "; a charge cannot be negative");
             out.cost = value;
         }
     }
@@ -276,7 +272,7 @@ void read_anthropic(const Reader& r, NodeId root, NormalizedUsage& out) {
 // output count so far (the last one wins) and, in newer API versions, the input side again. As Anthropic's
 // SDKs do, a count present in a message_delta replaces the one from message_start.
 void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
-    const Document& d = r.doc();
+    const Tree& d = r.doc();
     NodeId root = d.root();
     if (d.kind(root) != Kind::Array) r.fail("an Anthropic stream must be a JSON array of its events");
     bool started = false;
@@ -353,15 +349,15 @@ void read_gemini(const Reader& r, NodeId root, NormalizedUsage& out) {
 
 // ---- OpenTelemetry GenAI span attributes -------------------------------------------------------------------
 
-bool has_genai_usage(const Document& d, NodeId object) {
+bool has_genai_usage(const Tree& d, NodeId object) {
     if (object == kNone || d.kind(object) != Kind::Object) return false;
     for (NodeId c = d.first_child(object); c != kNone; c = d.next_sibling(c))
-        if (d.key(c).rfind("gen_ai.", 0) == 0) return true;
+        if (d.key(c).substr(0, 7) == "gen_ai.") return true;
     return false;
 }
 
 void read_otel(const Reader& r, NodeId attrs, NormalizedUsage& out) {
-    const Document& d = r.doc();
+    const Tree& d = r.doc();
     std::string prefix;
     // Either the attributes themselves or a span carrying them as an "attributes" object.
     if (!has_genai_usage(d, attrs)) {
@@ -397,7 +393,7 @@ void read_otel(const Reader& r, NodeId attrs, NormalizedUsage& out) {
 
 // Whether a response object (or stream chunk) carries the format's usage block, not null.
 bool has_usage(const Reader& r, NodeId object, PayloadFormat format) {
-    const Document& d = r.doc();
+    const Tree& d = r.doc();
     auto present = [&](NodeId parent, std::string_view key) {
         NodeId id = d.member(parent, key);
         return id != kNone && d.kind(id) == Kind::Object;
@@ -416,7 +412,7 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 
 // The format a response object's shape shows, or nullopt when it shows none.
 std::optional<PayloadFormat> detect_object(const Reader& r, NodeId root) {
-    const Document& d = r.doc();
+    const Tree& d = r.doc();
     if (d.kind(root) != Kind::Object) return std::nullopt;
     if (r.has(root, "usageMetadata") || r.has(root, "usage_metadata")) return PayloadFormat::Gemini;
     if (has_genai_usage(d, root) || has_genai_usage(d, d.member(root, "attributes")))
@@ -454,7 +450,7 @@ std::optional<PayloadFormat> detect_object(const Reader& r, NodeId root) {
 // A stream given as an array: Anthropic's events (it has a message_start), or the chunks of another format's
 // stream, whose format is the one its last chunk with a usage block shows.
 std::optional<PayloadFormat> detect(const Reader& r) {
-    const Document& d = r.doc();
+    const Tree& d = r.doc();
     NodeId root = d.root();
     if (d.kind(root) != Kind::Array) return detect_object(r, root);
     std::optional<PayloadFormat> with_usage, marked;
@@ -494,8 +490,8 @@ PayloadFormat choose_format(const Reader& r, std::string_view provider) {
 
 }  // namespace
 
-NormalizedUsage normalize_usage(std::string_view provider, std::string_view payload_json, std::string_view argument) {
-    Document doc(payload_json, argument);
+NormalizedUsage normalize_usage(std::string_view provider, const json::Tree& doc, std::string_view argument) {
+    doc.check_complete(argument);
     Reader r(doc, argument);
     NormalizedUsage out;
     out.format = choose_format(r, provider);
@@ -539,6 +535,11 @@ NormalizedUsage normalize_usage(std::string_view provider, std::string_view payl
         r.fail("reasoning tokens " + text_of(out.tokens.reasoning) + " are more than output tokens " +
                text_of(out.tokens.output));
     return out;
+}
+
+NormalizedUsage normalize_usage(std::string_view provider, std::string_view payload_json, std::string_view argument) {
+    json::Document doc(payload_json, argument);
+    return normalize_usage(provider, doc.tree(), argument);
 }
 
 }  // namespace usage_meter

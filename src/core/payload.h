@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "decimal.h"
+#include "json.h"
 #include "pricing.h"
 
 namespace usage_meter {
@@ -37,10 +38,15 @@ struct NormalizedUsage {
     std::string response_id;      // the response's own id; empty when it has none
 };
 
-// Reads one provider response. `provider` names the format or is "auto" (detect it from the payload's
-// shape); "openai" and "anthropic" accept either of their shapes. Throws CoreError naming `argument` and
-// what is wrong when the payload cannot be read: not JSON, no usage block, a count that is negative, not a
-// whole number, not a number or above 10^12, cached tokens exceeding the prompt, an unknown provider.
+// Reads one provider response, given as a tree (json.h). `provider` names the format or is "auto" (detect it
+// from the payload's shape); "openai" and "anthropic" accept either of their shapes. Throws CoreError naming
+// `argument` and what is wrong when the payload cannot be read: no usage block, a count that is negative,
+// not a whole number, not a number or above 10^12, cached tokens exceeding the prompt, an unknown provider.
+NormalizedUsage normalize_usage(std::string_view provider, const json::Tree& payload,
+                                std::string_view argument = "payload");
+
+// The same for a payload given as JSON text (parsed by json::Document), for callers that hold text: the unit
+// tests and the fuzz target. The extension hands over the jsonb as a tree instead.
 NormalizedUsage normalize_usage(std::string_view provider, std::string_view payload_json,
                                 std::string_view argument = "payload");
 

@@ -1,6 +1,7 @@
-// libFuzzer target for the provider payload parser: no input may crash it, leak, overflow, recurse without
+// libFuzzer target for the provider payload reader: no input may crash it, leak, overflow, recurse without
 // bound or yield numbers the ledger would refuse. The first byte picks the `provider` argument, the rest is
-// the payload text. Built and run by tests/stages/40-payload-fuzz.sh.
+// the payload text, built into the core's tree by json::Document (nlohmann/json), the same tree the extension
+// builds from jsonb. Built and run by tests/stages/40-payload-fuzz.sh.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

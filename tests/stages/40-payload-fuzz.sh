@@ -1,6 +1,6 @@
-# Fuzzes the provider payload parser (src/core/payload.cpp, src/core/json.cpp) with libFuzzer from Debian's
-# clang, under AddressSanitizer and UndefinedBehaviorSanitizer, seeded with the example responses: at most
-# 1M executions or 60 seconds. A crash, a sanitizer report, a leak or a result outside the ledger's bounds
+# Fuzzes the provider payload reader (src/core/payload.cpp on the tree src/core/json.cpp builds with
+# nlohmann/json) with libFuzzer from Debian's clang, under AddressSanitizer and UndefinedBehaviorSanitizer,
+# seeded with the example responses: at most 1M executions or 60 seconds. A crash, a sanitizer report, a leak or a result outside the ledger's bounds
 # fails the stage (and leaves the reproducer in build/fuzz/).
 
 payload_fuzz() {
