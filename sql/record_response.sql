@@ -116,3 +116,46 @@ SELECT duplicate FROM usage_meter.record_response('acme', 'alice', 'chat', 'gemi
 SELECT duplicate FROM usage_meter.record_response('acme', 'alice', 'chat', 'gemini', '{"usageMetadata": {"promptTokenCount": 3}}');
 
 SELECT * FROM usage_meter.verify();
+
+-- ---- Current payload fields and further providers (sources named in sql/provider_payloads.sql). ------------
+SELECT usage_meter.set_price('gpt-5', 1.25, 10.00, 0.125, 1.50, provider => 'openai') AS price_id;
+SELECT usage_meter.set_price('deepseek-chat', 0.27, 1.10, 0.07, provider => 'deepseek') AS price_id;
+-- OpenAI cache writes inside prompt_tokens_details are priced at the cache-write price, not as input:
+-- 1000 input x 1.25 + 1000 cache reads x 0.125 + 3000 cache writes x 1.50 + 20 output x 10 per million.
+SELECT * FROM usage_meter.record_response('acme', 'frank', 'chat', 'auto',
+    '{"id": "chatcmpl-CW1", "object": "chat.completion", "model": "gpt-5",
+      "usage": {"prompt_tokens": 5000, "completion_tokens": 20,
+                "prompt_tokens_details": {"cached_tokens": 1000, "cache_write_tokens": 3000}}}');
+SELECT (1000 * 1.25 + 1000 * 0.125 + 3000 * 1.50 + 20 * 10) / 1000000 AS expected_cost;
+-- DeepSeek: the cache hits at the cache-read price, the misses as input.
+SELECT * FROM usage_meter.record_response('acme', 'frank', 'chat', 'auto',
+    '{"id": "ds-1", "object": "chat.completion", "model": "deepseek-chat",
+      "usage": {"prompt_tokens": 1000, "completion_tokens": 300, "prompt_cache_hit_tokens": 600, "prompt_cache_miss_tokens": 400}}');
+SELECT (400 * 0.27 + 600 * 0.07 + 300 * 1.10) / 1000000 AS expected_cost;
+-- xAI reports what it charged (cost_in_usd_ticks): it wins over the price table, as OpenRouter's cost does.
+SELECT * FROM usage_meter.record_response('acme', 'frank', 'chat', 'auto',
+    '{"id": "xai-1", "object": "chat.completion", "model": "grok-4",
+      "usage": {"prompt_tokens": 686, "completion_tokens": 123, "total_tokens": 809, "num_sources_used": 0,
+                "completion_tokens_details": {"reasoning_tokens": 112}, "cost_in_usd_ticks": 37756000}}');
+-- A stream as its raw server-sent-events text, and a Bedrock Converse response (its RequestId is the key).
+SELECT * FROM usage_meter.record_response('acme', 'frank', 'chat_stream', 'auto',
+    to_jsonb(E'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_SSE2","model":"claude-3-5-haiku-20241022","usage":{"input_tokens":100,"cache_read_input_tokens":50,"output_tokens":1}}}\n\nevent: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":40}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n'::text));
+SELECT * FROM usage_meter.record_response('acme', 'frank', 'chat', 'bedrock_converse',
+    '{"stopReason": "end_turn", "modelId": "anthropic.claude-3-5-haiku-20241022-v1:0",
+      "usage": {"inputTokens": 12, "outputTokens": 30, "cacheReadInputTokens": 1000, "cacheWriteInputTokens": 200},
+      "ResponseMetadata": {"RequestId": "5d9f1c0e-7c6a-4b64-9c41-6f3f2c8f0a11"}}');
+SELECT user_id, provider, model, input_tokens AS input, output_tokens AS output, cache_read_tokens AS c_read,
+       cache_write_tokens AS c_write, reasoning_tokens AS reasoning, cost, cost_source, idempotency_key
+  FROM usage_meter.events WHERE user_id = 'frank' ORDER BY event_id;
+
+-- Contradictory counts are refused and write nothing.
+CREATE TEMP TABLE before_frank AS SELECT count(*) AS events FROM usage_meter.events;
+SELECT pg_temp.refused(format('SELECT usage_meter.record_response(%L, %L, %L, %L, %L)', 'acme', 'frank', 'chat', p, r)) AS result
+  FROM (VALUES
+    ('auto', '{"id": "ds-2", "usage": {"prompt_tokens": 10, "completion_tokens": 1, "prompt_cache_hit_tokens": 6, "prompt_cache_miss_tokens": 5}}'),
+    ('xai', '{"id": "xai-2", "usage": {"prompt_tokens": 32, "completion_tokens": 9, "total_tokens": 100, "completion_tokens_details": {"reasoning_tokens": 94}}}'),
+    ('auto', '{"id": "br-2", "usage": {"inputTokens": 3, "outputTokens": -3}}')
+  ) AS c(p, r);
+SELECT count(*) - (SELECT events FROM before_frank) AS written FROM usage_meter.events;
+
+SELECT * FROM usage_meter.verify();

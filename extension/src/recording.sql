@@ -81,8 +81,9 @@ COMMENT ON FUNCTION usage_meter.usage_record IS 'Records one usage event: valida
 -- Provider payloads.
 ------------------------------------------------------------------------------------------------------------
 -- The usage a provider reports in its response, in usage_meter's meanings (input = uncached prompt tokens,
--- output includes reasoning). provider: auto, openai, openai_chat, openai_responses, anthropic,
--- anthropic_stream, openrouter, gemini or otel. Parsed by the C++ core (src/core/payload.cpp).
+-- output includes reasoning). provider: auto, openai, openai_chat, openai_responses, azure_openai, anthropic,
+-- anthropic_stream, openrouter, gemini, vertex_ai, otel, deepseek, xai, mistral or bedrock_converse. The jsonb
+-- is walked into the C++ core's tree and read there (src/pg/payload.cpp, src/core/payload.cpp).
 CREATE FUNCTION usage_meter.normalize_usage(
     provider                text,
     payload                 jsonb,
@@ -99,7 +100,7 @@ CREATE FUNCTION usage_meter.normalize_usage(
     LANGUAGE c IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'normalize_usage';
 COMMENT ON FUNCTION usage_meter.normalize_usage IS
-    'Reads the usage in a provider response (OpenAI, Anthropic, OpenRouter, Gemini, OpenTelemetry) in usage_meter''s meanings';
+    'Reads the usage in a provider response (OpenAI, Azure OpenAI, Anthropic, OpenRouter, Gemini, Vertex AI, DeepSeek, xAI, Mistral, Bedrock, OpenTelemetry) in usage_meter''s meanings';
 
 -- Normalizes a provider response and records it through usage_record, in one call: the same validation,
 -- pricing, roll-up and idempotency. The idempotency key defaults to the response's own id, so the same

@@ -51,6 +51,13 @@ public:
         text_ = text;
         base_ = stack_.size();
         done_ = false;
+        // JSON text never holds a raw NUL (inside a string it must be escaped); the parser would take one for
+        // the end of the text and ignore the rest.
+        if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+            std::string prefix = "invalid " + std::string(argument_) + ": ";
+            if (!where.empty()) prefix += std::string(where) + ": ";
+            throw CoreError(ErrorKind::InvalidParameter, prefix + "a NUL byte at byte " + std::to_string(nul));
+        }
         if (nlohmann::json::sax_parse(text.begin(), text.end(), this)) return;
         if (too_many_) refuse_too_many_values(argument_);
         fail(where);
@@ -194,7 +201,7 @@ private:
         } else if (text_.find_first_not_of(" \t\r\n") == std::string_view::npos) {
             what = "no JSON value (the text is empty)";
         } else if (error_position_ >= text_.size() && reason.find("invalid string: control") == std::string::npos) {
-            what = "unterminated string, object or array (the text ends first)";
+            what = "unterminated string, object or array";
         } else if (last == '}' || last == ']') {
             what = std::string("mismatched bracket '") + last + "'";
         } else if (reason.find("invalid string") != std::string::npos) {

@@ -1,9 +1,11 @@
 #include "payload.h"
 
 #include <cstdint>
+#include <initializer_list>
+#include <vector>
 
 #include "error.h"
-#include "json.h"
+#include "event_stream.h"
 #include "validate.h"
 
 namespace usage_meter {
@@ -17,6 +19,9 @@ const char* format_name(PayloadFormat format) {
         case PayloadFormat::OpenRouter: return "openrouter";
         case PayloadFormat::Gemini: return "gemini";
         case PayloadFormat::OpenTelemetry: return "otel";
+        case PayloadFormat::DeepSeek: return "deepseek";
+        case PayloadFormat::XAI: return "xai";
+        case PayloadFormat::BedrockConverse: return "bedrock_converse";
     }
     return "?";
 }
@@ -48,6 +53,8 @@ std::string describe(const Tree& d, NodeId id) {
     }
     return "?";
 }
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // Reads typed fields of one payload; every error names the argument and the field's path.
 class Reader {
@@ -115,6 +122,21 @@ public:
 
     bool has(NodeId object, std::string_view key) const { return doc_.member(object, key) != kNone; }
 
+    // A reported charge, read exactly as a decimal: absent or null is nullopt; negative is refused.
+    std::optional<Decimal> charge(NodeId object, std::string_view key, const std::string& path) const {
+        NodeId id = doc_.member(object, key);
+        if (id == kNone || doc_.kind(id) == Kind::Null) return std::nullopt;
+        if (doc_.kind(id) != Kind::Number) fail(path + " must be a number, not " + describe(doc_, id));
+        Decimal value;
+        try {
+            value = Decimal::parse(doc_.text(id));
+        } catch (const CoreError& e) {  // beyond 38 digits or 36 decimal places: refused, never rounded
+            fail(path + " is " + shown(doc_.text(id)) + "; " + e.what(), e.hint(), e.kind());
+        }
+        if (value.is_negative()) fail(path + " is " + shown(doc_.text(id)) + "; a charge cannot be negative");
+        return value;
+    }
+
 private:
     // The exact integer value of a JSON number's text, refused unless it is whole, >= 0 and <= 10^12.
     int64_t exact_count(std::string_view raw, const std::string& path) const {
@@ -172,10 +194,27 @@ void check_part(const Reader& r, int64_t part, const std::string& part_name, int
                whole_name + " already includes " + part_name);
 }
 
-// ---- OpenAI Chat Completions and OpenRouter ----------------------------------------------------------------
+// The cache writes a prompt's details report (cache_write_tokens, part of the prompt like cached_tokens),
+// checked with the cache reads against the prompt they are part of.
+int64_t cache_writes(const Reader& r, NodeId details, const std::string& details_path, int64_t cached, int64_t prompt,
+                     const std::string& prompt_path, bool combined_message) {
+    std::optional<int64_t> written = r.count(details, "cache_write_tokens", details_path + ".cache_write_tokens");
+    if (!written && !combined_message) {
+        check_part(r, cached, details_path + ".cached_tokens", prompt, prompt_path);
+        return 0;
+    }
+    check_part(r, cached + written.value_or(0), "cached_tokens + cache_write_tokens", prompt, prompt_path);
+    return written.value_or(0);
+}
 
-void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrouter) {
-    const Tree& d = r.doc();
+// ---- OpenAI Chat Completions, OpenRouter, DeepSeek, xAI -------------------------------------------------------
+
+// Chat Completions and the providers that answer in its shape. prompt_tokens includes cache reads
+// (prompt_tokens_details.cached_tokens) and writes (prompt_tokens_details.cache_write_tokens: OpenRouter, and
+// OpenAI for models that report cache writes); completion_tokens includes reasoning. DeepSeek splits the
+// prompt into prompt_cache_hit_tokens + prompt_cache_miss_tokens; xAI has reported reasoning beside
+// completion_tokens instead of inside it, which its total_tokens then shows.
+void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, PayloadFormat format) {
     NodeId usage = r.usage_block(root, "usage", "usage",
                                  "a streamed Chat Completion reports usage only in its last chunk, and only with "
                                  "stream_options.include_usage = true");
@@ -183,41 +222,64 @@ void read_chat(const Reader& r, NodeId root, NormalizedUsage& out, bool openrout
     int64_t completion = r.required_count(usage, "completion_tokens", "usage.completion_tokens");
     NodeId prompt_details = r.object(usage, "prompt_tokens_details", "usage.prompt_tokens_details");
     NodeId completion_details = r.object(usage, "completion_tokens_details", "usage.completion_tokens_details");
-    int64_t cached = r.count(prompt_details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens").value_or(0);
-    int64_t cache_write =
-        openrouter
-            ? r.count(prompt_details, "cache_write_tokens", "usage.prompt_tokens_details.cache_write_tokens").value_or(0)
-            : 0;
     int64_t reasoning =
         r.count(completion_details, "reasoning_tokens", "usage.completion_tokens_details.reasoning_tokens").value_or(0);
-    if (openrouter)
-        check_part(r, cached + cache_write, "cached_tokens + cache_write_tokens", prompt, "usage.prompt_tokens");
-    else
-        check_part(r, cached, "usage.prompt_tokens_details.cached_tokens", prompt, "usage.prompt_tokens");
-    check_part(r, reasoning, "usage.completion_tokens_details.reasoning_tokens", completion, "usage.completion_tokens");
+    int64_t cached = 0, cache_write = 0;
+    if (format == PayloadFormat::DeepSeek) {
+        std::optional<int64_t> hit = r.count(usage, "prompt_cache_hit_tokens", "usage.prompt_cache_hit_tokens");
+        std::optional<int64_t> miss = r.count(usage, "prompt_cache_miss_tokens", "usage.prompt_cache_miss_tokens");
+        if (hit && miss && *hit + *miss != prompt)
+            r.fail("usage.prompt_cache_hit_tokens " + text_of(*hit) + " + usage.prompt_cache_miss_tokens " +
+                       text_of(*miss) + " is not usage.prompt_tokens " + text_of(prompt),
+                   "DeepSeek splits the prompt into cache hits and misses: the two add up to prompt_tokens");
+        if (hit) check_part(r, *hit, "usage.prompt_cache_hit_tokens", prompt, "usage.prompt_tokens");
+        if (miss) check_part(r, *miss, "usage.prompt_cache_miss_tokens", prompt, "usage.prompt_tokens");
+        cached = hit ? *hit : miss ? prompt - *miss : 0;
+    } else {
+        cached = r.count(prompt_details, "cached_tokens", "usage.prompt_tokens_details.cached_tokens").value_or(0);
+        cache_write = cache_writes(r, prompt_details, "usage.prompt_tokens_details", cached, prompt,
+                                   "usage.prompt_tokens", format == PayloadFormat::OpenRouter);
+    }
+    int64_t output = completion;
+    if (format == PayloadFormat::XAI) {
+        // total_tokens tells whether reasoning is inside completion_tokens (prompt + completion) or beside it
+        // (prompt + completion + reasoning, as grok-3-mini reported); without it, a reasoning count above
+        // completion_tokens can only be beside it.
+        std::optional<int64_t> total = r.count(usage, "total_tokens", "usage.total_tokens");
+        bool beside = reasoning > completion;
+        if (total) {
+            if (reasoning > 0 && *total == prompt + completion + reasoning)
+                beside = true;
+            else if (*total == prompt + completion)
+                beside = false;
+            else
+                r.fail("usage.total_tokens " + text_of(*total) + " is neither prompt_tokens + completion_tokens (" +
+                       text_of(prompt + completion) + ") nor that plus reasoning_tokens (" +
+                       text_of(prompt + completion + reasoning) + ")");
+        }
+        if (beside) output = completion + reasoning;
+        if (auto ticks = r.charge(usage, "cost_in_usd_ticks", "usage.cost_in_usd_ticks")) {
+            if (ticks->scale() != 0)
+                r.fail("usage.cost_in_usd_ticks is " + ticks->to_string() + "; ticks are whole numbers");
+            out.cost = ticks->shifted_down(10);  // 1 USD = 10^10 ticks
+        }
+    }
+    check_part(r, reasoning, "usage.completion_tokens_details.reasoning_tokens", output,
+               output == completion ? "usage.completion_tokens" : "completion_tokens + reasoning_tokens");
     out.tokens.input = prompt - cached - cache_write;
     out.tokens.cache_read = cached;
     out.tokens.cache_write = cache_write;
-    out.tokens.output = completion;
+    out.tokens.output = output;
     out.tokens.reasoning = reasoning;
-    if (openrouter) {
-        NodeId cost = d.member(usage, "cost");
-        if (cost != kNone && d.kind(cost) != Kind::Null) {
-            if (d.kind(cost) != Kind::Number)
-                r.fail("usage.cost must be a number, not " + std::string(describe(d, cost)));
-            Decimal value;
-            try {
-                value = Decimal::parse(d.text(cost));
-            } catch (const CoreError& e) {  // beyond 38 digits or 36 decimal places: refused, never rounded
-                r.fail("usage.cost is " + shown(d.text(cost)) + "; " + e.what(), e.hint(), e.kind());
-            }
-            if (value.is_negative()) r.fail("usage.cost is " + shown(d.text(cost)) + "; a charge cannot be negative");
-            out.cost = value;
-        }
-    }
+    if (format == PayloadFormat::OpenRouter) out.cost = r.charge(usage, "cost", "usage.cost");
     out.model = r.name(root, "model", "model");
     out.response_id = r.name(root, "id", "id");
-    out.provider = openrouter ? "openrouter" : "openai";
+    switch (format) {
+        case PayloadFormat::OpenRouter: out.provider = "openrouter"; break;
+        case PayloadFormat::DeepSeek: out.provider = "deepseek"; break;
+        case PayloadFormat::XAI: out.provider = "xai"; break;
+        default: out.provider = "openai";
+    }
 }
 
 // ---- OpenAI Responses --------------------------------------------------------------------------------------
@@ -237,16 +299,17 @@ void read_responses(const Reader& r, NodeId root, NormalizedUsage& out) {
     std::string u = prefix + "usage.";
     int64_t input = r.required_count(usage, "input_tokens", u + "input_tokens");
     int64_t output = r.required_count(usage, "output_tokens", u + "output_tokens");
-    int64_t cached = r.count(r.object(usage, "input_tokens_details", u + "input_tokens_details"), "cached_tokens",
-                             u + "input_tokens_details.cached_tokens")
-                         .value_or(0);
+    NodeId input_details = r.object(usage, "input_tokens_details", u + "input_tokens_details");
+    int64_t cached = r.count(input_details, "cached_tokens", u + "input_tokens_details.cached_tokens").value_or(0);
+    int64_t cache_write =
+        cache_writes(r, input_details, u + "input_tokens_details", cached, input, u + "input_tokens", false);
     int64_t reasoning = r.count(r.object(usage, "output_tokens_details", u + "output_tokens_details"),
                                 "reasoning_tokens", u + "output_tokens_details.reasoning_tokens")
                             .value_or(0);
-    check_part(r, cached, u + "input_tokens_details.cached_tokens", input, u + "input_tokens");
     check_part(r, reasoning, u + "output_tokens_details.reasoning_tokens", output, u + "output_tokens");
-    out.tokens.input = input - cached;
+    out.tokens.input = input - cached - cache_write;
     out.tokens.cache_read = cached;
+    out.tokens.cache_write = cache_write;
     out.tokens.output = output;
     out.tokens.reasoning = reasoning;
     out.model = r.name(root, "model", prefix + "model");
@@ -256,6 +319,23 @@ void read_responses(const Reader& r, NodeId root, NormalizedUsage& out) {
 
 // ---- Anthropic Messages and its stream ---------------------------------------------------------------------
 
+// Who served an Anthropic Message: the Messages API on Vertex AI and on Bedrock answers with ids of its own.
+const char* anthropic_host(const std::string& id) {
+    if (starts_with(id, "msg_vrtx_")) return "vertex_ai";
+    if (starts_with(id, "msg_bdrk_")) return "bedrock";
+    return "anthropic";
+}
+
+// usage.output_tokens_details.thinking_tokens: the share of output_tokens spent thinking (informational;
+// output_tokens stays the billed total).
+int64_t thinking(const Reader& r, NodeId usage, const std::string& u, int64_t output) {
+    int64_t value = r.count(r.object(usage, "output_tokens_details", u + "output_tokens_details"), "thinking_tokens",
+                            u + "output_tokens_details.thinking_tokens")
+                        .value_or(0);
+    check_part(r, value, u + "output_tokens_details.thinking_tokens", output, u + "output_tokens");
+    return value;
+}
+
 void read_anthropic(const Reader& r, NodeId root, NormalizedUsage& out) {
     NodeId usage = r.usage_block(root, "usage", "usage", "pass the Message object the API returned");
     out.tokens.input = r.required_count(usage, "input_tokens", "usage.input_tokens");
@@ -263,9 +343,10 @@ void read_anthropic(const Reader& r, NodeId root, NormalizedUsage& out) {
     out.tokens.cache_read = r.count(usage, "cache_read_input_tokens", "usage.cache_read_input_tokens").value_or(0);
     out.tokens.cache_write =
         r.count(usage, "cache_creation_input_tokens", "usage.cache_creation_input_tokens").value_or(0);
+    out.tokens.reasoning = thinking(r, usage, "usage.", out.tokens.output);
     out.model = r.name(root, "model", "model");
     out.response_id = r.name(root, "id", "id");
-    out.provider = "anthropic";
+    out.provider = anthropic_host(out.response_id);
 }
 
 // message_start carries the input side and a first output count; each message_delta carries the cumulative
@@ -276,7 +357,8 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
     NodeId root = d.root();
     if (d.kind(root) != Kind::Array) r.fail("an Anthropic stream must be a JSON array of its events");
     bool started = false;
-    std::optional<int64_t> delta_output, delta_input, delta_read, delta_write;
+    std::optional<int64_t> delta_output, delta_input, delta_read, delta_write, delta_thinking;
+    int64_t start_thinking = 0;
     int index = 0;
     for (NodeId event = d.first_child(root); event != kNone; event = d.next_sibling(event), ++index) {
         if (d.kind(event) != Kind::Object)
@@ -294,6 +376,9 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
             out.tokens.cache_read = r.count(usage, "cache_read_input_tokens", u + "cache_read_input_tokens").value_or(0);
             out.tokens.cache_write =
                 r.count(usage, "cache_creation_input_tokens", u + "cache_creation_input_tokens").value_or(0);
+            start_thinking = r.count(r.object(usage, "output_tokens_details", u + "output_tokens_details"),
+                                     "thinking_tokens", u + "output_tokens_details.thinking_tokens")
+                                 .value_or(0);
             out.model = r.name(message, "model", "message_start.message.model");
             out.response_id = r.name(message, "id", "message_start.message.id");
         } else if (type == "message_delta") {
@@ -304,6 +389,9 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
             if (auto v = r.count(usage, "cache_read_input_tokens", u + "cache_read_input_tokens")) delta_read = v;
             if (auto v = r.count(usage, "cache_creation_input_tokens", u + "cache_creation_input_tokens"))
                 delta_write = v;
+            if (auto v = r.count(r.object(usage, "output_tokens_details", u + "output_tokens_details"),
+                                 "thinking_tokens", u + "output_tokens_details.thinking_tokens"))
+                delta_thinking = v;
         }
     }
     if (!started)
@@ -312,12 +400,16 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
     if (delta_input) out.tokens.input = *delta_input;
     if (delta_read) out.tokens.cache_read = *delta_read;
     if (delta_write) out.tokens.cache_write = *delta_write;
-    out.provider = "anthropic";
+    out.tokens.reasoning = delta_thinking.value_or(start_thinking);
+    check_part(r, out.tokens.reasoning, "the stream's output_tokens_details.thinking_tokens", out.tokens.output,
+               "its output_tokens");
+    out.provider = anthropic_host(out.response_id);
 }
 
-// ---- Gemini ------------------------------------------------------------------------------------------------
+// ---- Gemini and Vertex AI ----------------------------------------------------------------------------------
 
-// Gemini's REST API writes camelCase; its Python SDK's model_dump() writes snake_case. Both are read.
+// Gemini's REST API writes camelCase; its Python SDK's model_dump() writes snake_case. Both are read. Vertex AI
+// answers generateContent in the same shape, adding createTime and usageMetadata.trafficType.
 void read_gemini(const Reader& r, NodeId root, NormalizedUsage& out) {
     bool snake = !r.has(root, "usageMetadata") && r.has(root, "usage_metadata");
     auto key = [&](std::string_view camel, std::string_view snake_name) { return snake ? snake_name : camel; };
@@ -347,15 +439,64 @@ void read_gemini(const Reader& r, NodeId root, NormalizedUsage& out) {
     out.provider = "gemini";
 }
 
+// ---- Bedrock Converse --------------------------------------------------------------------------------------
+
+// Converse returns usage beside output and stopReason; ConverseStream ends with a metadata event carrying it.
+// inputTokens excludes the cache reads and writes, which are reported beside it (as in Anthropic's Messages).
+// The response does not repeat the request's modelId: a payload may carry it as "modelId". boto3 adds
+// ResponseMetadata.RequestId, the response's id.
+void read_bedrock(const Reader& r, NodeId root, NormalizedUsage& out) {
+    NodeId holder = root;
+    std::string prefix;
+    if (!r.has(root, "usage")) {
+        NodeId metadata = r.object(root, "metadata", "metadata");
+        if (metadata != kNone) {
+            holder = metadata;
+            prefix = "metadata.";
+        }
+    }
+    NodeId usage =
+        r.usage_block(holder, "usage", prefix + "usage", "a ConverseStream reports usage in its last event, metadata");
+    const std::string u = prefix + "usage.";
+    out.tokens.input = r.required_count(usage, "inputTokens", u + "inputTokens");
+    out.tokens.output = r.required_count(usage, "outputTokens", u + "outputTokens");
+    out.tokens.cache_read = r.count(usage, "cacheReadInputTokens", u + "cacheReadInputTokens").value_or(0);
+    out.tokens.cache_write = r.count(usage, "cacheWriteInputTokens", u + "cacheWriteInputTokens").value_or(0);
+    out.model = r.name(root, "modelId", "modelId");
+    out.response_id =
+        r.name(r.object(root, "ResponseMetadata", "ResponseMetadata"), "RequestId", "ResponseMetadata.RequestId");
+    out.provider = "bedrock";
+}
+
 // ---- OpenTelemetry GenAI span attributes -------------------------------------------------------------------
 
 bool has_genai_usage(const Tree& d, NodeId object) {
     if (object == kNone || d.kind(object) != Kind::Object) return false;
     for (NodeId c = d.first_child(object); c != kNone; c = d.next_sibling(c))
-        if (d.key(c).substr(0, 7) == "gen_ai.") return true;
+        if (starts_with(d.key(c), "gen_ai.")) return true;
     return false;
 }
 
+// One quantity under each of the attribute names in circulation for it: the names that are present must agree.
+std::optional<int64_t> attribute(const Reader& r, NodeId attrs, const std::string& prefix,
+                                 std::initializer_list<const char*> names) {
+    std::optional<int64_t> value;
+    const char* first = nullptr;
+    for (const char* name : names) {
+        std::optional<int64_t> v = r.count(attrs, name, prefix + name);
+        if (!v) continue;
+        if (value && *v != *value)
+            r.fail(prefix + first + " " + text_of(*value) + " and " + prefix + name + " " + text_of(*v) + " disagree",
+                   "they are two spellings of the same count");
+        if (!value) first = name;
+        value = v;
+    }
+    return value;
+}
+
+// The GenAI semantic conventions' names first, then the older and the instrumentation libraries' spellings
+// still in circulation (OpenLLMetry's cache_*_input_tokens and prompt/completion_tokens, Sentry's
+// input_tokens.cached / input_tokens.cache_write / output_tokens.reasoning).
 void read_otel(const Reader& r, NodeId attrs, NormalizedUsage& out) {
     const Tree& d = r.doc();
     std::string prefix;
@@ -367,14 +508,25 @@ void read_otel(const Reader& r, NodeId attrs, NormalizedUsage& out) {
             prefix = "attributes.";
         }
     }
-    auto count = [&](const char* name) { return r.count(attrs, name, prefix + name); };
-    std::optional<int64_t> input = count("gen_ai.usage.input_tokens");
-    std::optional<int64_t> output = count("gen_ai.usage.output_tokens");
+    std::optional<int64_t> input =
+        attribute(r, attrs, prefix, {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"});
+    std::optional<int64_t> output =
+        attribute(r, attrs, prefix, {"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"});
     if (!input && !output)
         r.fail("the payload has no usage block (no gen_ai.usage.input_tokens or gen_ai.usage.output_tokens)",
                "pass the span's attributes as a JSON object");
-    int64_t read = count("gen_ai.usage.cache_read.input_tokens").value_or(0);
-    int64_t write = count("gen_ai.usage.cache_creation.input_tokens").value_or(0);
+    int64_t read = attribute(r, attrs, prefix,
+                             {"gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+                              "gen_ai.usage.input_tokens.cached"})
+                       .value_or(0);
+    int64_t write = attribute(r, attrs, prefix,
+                              {"gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
+                               "gen_ai.usage.input_tokens.cache_write"})
+                        .value_or(0);
+    int64_t reasoning = attribute(r, attrs, prefix,
+                                  {"gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
+                                   "gen_ai.usage.output_tokens.reasoning"})
+                            .value_or(0);
     int64_t in = input.value_or(0);
     check_part(r, read + write, prefix + "gen_ai.usage.cache_read.input_tokens + cache_creation.input_tokens", in,
                prefix + "gen_ai.usage.input_tokens");
@@ -382,6 +534,9 @@ void read_otel(const Reader& r, NodeId attrs, NormalizedUsage& out) {
     out.tokens.cache_read = read;
     out.tokens.cache_write = write;
     out.tokens.output = output.value_or(0);
+    check_part(r, reasoning, prefix + "gen_ai.usage.reasoning.output_tokens", out.tokens.output,
+               prefix + "gen_ai.usage.output_tokens");
+    out.tokens.reasoning = reasoning;
     out.model = r.name(attrs, "gen_ai.response.model", prefix + "gen_ai.response.model");
     if (out.model.empty()) out.model = r.name(attrs, "gen_ai.request.model", prefix + "gen_ai.request.model");
     out.response_id = r.name(attrs, "gen_ai.response.id", prefix + "gen_ai.response.id");
@@ -391,115 +546,183 @@ void read_otel(const Reader& r, NodeId attrs, NormalizedUsage& out) {
 
 // ---- format detection --------------------------------------------------------------------------------------
 
+// The format that reads a payload, and who served it when that is not the format's own provider (Azure
+// OpenAI, Vertex AI and Mistral answer in the shapes of OpenAI and Gemini).
+struct Choice {
+    PayloadFormat format;
+    const char* served_by = nullptr;
+};
+
+bool is_object(const Tree& d, NodeId id) { return id != kNone && d.kind(id) == Kind::Object; }
+
+// Bedrock's camelCase usage block.
+bool bedrock_usage(const Reader& r, NodeId usage) {
+    return is_object(r.doc(), usage) && (r.has(usage, "inputTokens") || r.has(usage, "outputTokens"));
+}
+
 // Whether a response object (or stream chunk) carries the format's usage block, not null.
 bool has_usage(const Reader& r, NodeId object, PayloadFormat format) {
     const Tree& d = r.doc();
-    auto present = [&](NodeId parent, std::string_view key) {
-        NodeId id = d.member(parent, key);
-        return id != kNone && d.kind(id) == Kind::Object;
-    };
+    auto present = [&](NodeId parent, std::string_view key) { return is_object(d, d.member(parent, key)); };
     switch (format) {
         case PayloadFormat::Gemini: return present(object, "usageMetadata") || present(object, "usage_metadata");
         case PayloadFormat::OpenTelemetry:
             return has_genai_usage(d, object) || has_genai_usage(d, d.member(object, "attributes"));
         case PayloadFormat::OpenAIResponses:
             return present(object, "usage") || present(d.member(object, "response"), "usage");
+        case PayloadFormat::BedrockConverse:
+            return present(object, "usage") || present(d.member(object, "metadata"), "usage");
         default: return present(object, "usage");
     }
 }
 
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+// Vertex AI's generateContent adds createTime and usageMetadata.trafficType to Gemini's shape.
+bool vertex_markers(const Reader& r, NodeId root) {
+    const Tree& d = r.doc();
+    NodeId usage = d.member(root, "usageMetadata");
+    if (usage == kNone) usage = d.member(root, "usage_metadata");
+    return r.has(root, "createTime") || r.has(root, "create_time") || r.has(usage, "trafficType") ||
+           r.has(usage, "traffic_type");
+}
 
 // The format a response object's shape shows, or nullopt when it shows none.
-std::optional<PayloadFormat> detect_object(const Reader& r, NodeId root) {
+std::optional<Choice> detect_object(const Reader& r, NodeId root) {
     const Tree& d = r.doc();
     if (d.kind(root) != Kind::Object) return std::nullopt;
-    if (r.has(root, "usageMetadata") || r.has(root, "usage_metadata")) return PayloadFormat::Gemini;
+    if (r.has(root, "usageMetadata") || r.has(root, "usage_metadata"))
+        return Choice{PayloadFormat::Gemini, vertex_markers(r, root) ? "vertex_ai" : nullptr};
     if (has_genai_usage(d, root) || has_genai_usage(d, d.member(root, "attributes")))
-        return PayloadFormat::OpenTelemetry;
+        return Choice{PayloadFormat::OpenTelemetry};
     NodeId usage = d.member(root, "usage");
+    NodeId metadata = d.member(root, "metadata");
     std::string id = r.peek(root, "id");
-    if (usage != kNone && d.kind(usage) == Kind::Object) {
+    std::string object = r.peek(root, "object");
+    std::string model = r.peek(root, "model");
+    const char* azure = r.has(root, "prompt_filter_results") ? "azure" : nullptr;
+    if (bedrock_usage(r, usage) || bedrock_usage(r, d.member(metadata, "usage")))
+        return Choice{PayloadFormat::BedrockConverse};
+    if (is_object(d, usage)) {
         if (r.has(usage, "prompt_tokens") || r.has(usage, "completion_tokens")) {
             bool openrouter = r.has(usage, "cost") || r.has(usage, "is_byok") || r.has(usage, "cost_details") ||
                               starts_with(id, "gen-");
-            return openrouter ? PayloadFormat::OpenRouter : PayloadFormat::OpenAIChat;
+            if (openrouter) return Choice{PayloadFormat::OpenRouter};
+            if (r.has(usage, "prompt_cache_hit_tokens") || r.has(usage, "prompt_cache_miss_tokens"))
+                return Choice{PayloadFormat::DeepSeek};
+            if (r.has(usage, "num_sources_used") || r.has(usage, "cost_in_usd_ticks") || starts_with(model, "grok-"))
+                return Choice{PayloadFormat::XAI, azure};
+            if (r.has(usage, "prompt_audio_seconds") ||
+                (starts_with(id, "cmpl-") && starts_with(object, "chat.completion")))
+                return Choice{PayloadFormat::OpenAIChat, "mistral"};
+            return Choice{PayloadFormat::OpenAIChat, azure};
         }
         if (r.has(usage, "input_tokens") || r.has(usage, "output_tokens")) {
-            if (r.peek(root, "object") == "response" || r.has(usage, "input_tokens_details") ||
-                r.has(usage, "output_tokens_details") || starts_with(id, "resp_"))
-                return PayloadFormat::OpenAIResponses;
-            if (r.peek(root, "type") == "message" || r.has(usage, "cache_read_input_tokens") ||
-                r.has(usage, "cache_creation_input_tokens") || starts_with(id, "msg_"))
-                return PayloadFormat::Anthropic;
+            // The response's own markers first: Anthropic's usage has an output_tokens_details object too.
+            bool message = r.peek(root, "type") == "message" || starts_with(id, "msg_");
+            if (object == "response" || starts_with(id, "resp_") ||
+                (!message && (r.has(usage, "input_tokens_details") || r.has(usage, "output_tokens_details"))))
+                return Choice{PayloadFormat::OpenAIResponses};
+            if (message || r.has(usage, "cache_read_input_tokens") || r.has(usage, "cache_creation_input_tokens"))
+                return Choice{PayloadFormat::Anthropic};
         }
     }
     // No readable usage block: the response's own markers still tell the format, so that the error can say
     // what is missing (a streamed chunk without usage, an unfinished response) instead of "cannot tell".
-    std::string object = r.peek(root, "object");
-    if (starts_with(id, "gen-")) return PayloadFormat::OpenRouter;
-    if (starts_with(object, "chat.completion") || starts_with(id, "chatcmpl-")) return PayloadFormat::OpenAIChat;
-    if (object == "response" || starts_with(id, "resp_")) return PayloadFormat::OpenAIResponses;
-    if (r.peek(root, "type") == "message" || starts_with(id, "msg_")) return PayloadFormat::Anthropic;
+    if (starts_with(id, "gen-")) return Choice{PayloadFormat::OpenRouter};
+    if (starts_with(object, "chat.completion") || starts_with(id, "chatcmpl-"))
+        return Choice{PayloadFormat::OpenAIChat, azure};
+    if (object == "response" || starts_with(id, "resp_")) return Choice{PayloadFormat::OpenAIResponses};
+    if (r.peek(root, "type") == "message" || starts_with(id, "msg_")) return Choice{PayloadFormat::Anthropic};
     NodeId response = d.member(root, "response");
-    if (usage == kNone && response != kNone && d.kind(response) == Kind::Object && r.has(response, "usage"))
-        return PayloadFormat::OpenAIResponses;
+    if (usage == kNone && is_object(d, response) && r.has(response, "usage"))
+        return Choice{PayloadFormat::OpenAIResponses};
     return std::nullopt;
 }
 
 // A stream given as an array: Anthropic's events (it has a message_start), or the chunks of another format's
-// stream, whose format is the one its last chunk with a usage block shows.
-std::optional<PayloadFormat> detect(const Reader& r) {
+// stream, whose format is the one its last chunk with a usage block shows (Azure's marker comes in the first
+// chunk only).
+std::optional<Choice> detect(const Reader& r) {
     const Tree& d = r.doc();
     NodeId root = d.root();
     if (d.kind(root) != Kind::Array) return detect_object(r, root);
-    std::optional<PayloadFormat> with_usage, marked;
+    std::optional<Choice> with_usage, marked;
+    const char* azure = nullptr;
     for (NodeId e = d.first_child(root); e != kNone; e = d.next_sibling(e)) {
-        if (r.peek(e, "type") == "message_start") return PayloadFormat::AnthropicStream;
-        if (auto f = detect_object(r, e)) (has_usage(r, e, *f) ? with_usage : marked) = f;
+        if (r.peek(e, "type") == "message_start") return Choice{PayloadFormat::AnthropicStream};
+        if (r.has(e, "prompt_filter_results")) azure = "azure";
+        if (auto c = detect_object(r, e)) (has_usage(r, e, c->format) ? with_usage : marked) = c;
     }
-    if (with_usage) return with_usage;
-    return marked ? marked : PayloadFormat::AnthropicStream;
+    std::optional<Choice> found = with_usage ? with_usage : marked;
+    if (!found) return Choice{PayloadFormat::AnthropicStream};
+    if (azure && !found->served_by && (found->format == PayloadFormat::OpenAIChat || found->format == PayloadFormat::XAI))
+        found->served_by = azure;
+    return found;
 }
 
-PayloadFormat choose_format(const Reader& r, std::string_view provider) {
-    std::optional<PayloadFormat> shape = detect(r);
+Choice choose_format(const Reader& r, std::string_view provider) {
+    std::optional<Choice> shape = detect(r);
+    bool array = r.doc().kind(r.doc().root()) == Kind::Array;
+    auto is = [&](PayloadFormat f) { return shape && shape->format == f; };
     if (provider == "auto") {
         if (!shape) {
             if (r.doc().kind(r.doc().root()) != Kind::Object)
                 r.fail("a provider response must be a JSON object (or a stream's array of events), not " +
-                       std::string(describe(r.doc(), r.doc().root())));
+                       describe(r.doc(), r.doc().root()));
             r.fail("cannot tell which provider's format the payload is in",
                    std::string("name the provider instead of auto: one of ") + kProviderNames);
         }
         return *shape;
     }
     if (provider == "openai")
-        return shape == PayloadFormat::OpenAIResponses ? PayloadFormat::OpenAIResponses : PayloadFormat::OpenAIChat;
-    if (provider == "openai_chat") return PayloadFormat::OpenAIChat;
-    if (provider == "openai_responses") return PayloadFormat::OpenAIResponses;
-    if (provider == "anthropic")
-        return r.doc().kind(r.doc().root()) == Kind::Array ? PayloadFormat::AnthropicStream : PayloadFormat::Anthropic;
-    if (provider == "anthropic_stream") return PayloadFormat::AnthropicStream;
-    if (provider == "openrouter") return PayloadFormat::OpenRouter;
-    if (provider == "gemini") return PayloadFormat::Gemini;
-    if (provider == "otel") return PayloadFormat::OpenTelemetry;
+        return {is(PayloadFormat::OpenAIResponses) ? PayloadFormat::OpenAIResponses : PayloadFormat::OpenAIChat};
+    if (provider == "openai_chat") return {PayloadFormat::OpenAIChat};
+    if (provider == "openai_responses") return {PayloadFormat::OpenAIResponses};
+    if (provider == "azure_openai")
+        return {is(PayloadFormat::OpenAIResponses) ? PayloadFormat::OpenAIResponses : PayloadFormat::OpenAIChat, "azure"};
+    if (provider == "anthropic") return {array ? PayloadFormat::AnthropicStream : PayloadFormat::Anthropic};
+    if (provider == "anthropic_stream") return {PayloadFormat::AnthropicStream};
+    if (provider == "openrouter") return {PayloadFormat::OpenRouter};
+    if (provider == "gemini") return {PayloadFormat::Gemini};
+    if (provider == "vertex_ai") {
+        if (is(PayloadFormat::Anthropic) || is(PayloadFormat::AnthropicStream)) return {shape->format, "vertex_ai"};
+        return {PayloadFormat::Gemini, "vertex_ai"};
+    }
+    if (provider == "otel") return {PayloadFormat::OpenTelemetry};
+    if (provider == "deepseek") return {PayloadFormat::DeepSeek};
+    if (provider == "xai") return {PayloadFormat::XAI};
+    if (provider == "mistral") return {PayloadFormat::OpenAIChat, "mistral"};
+    if (provider == "bedrock_converse") return {PayloadFormat::BedrockConverse};
     throw CoreError(ErrorKind::InvalidParameter, "invalid provider: \"" + shown(provider) + "\"",
                     std::string("use one of ") + kProviderNames);
 }
 
-}  // namespace
+// A payload that is one string holding a server-sent-events stream, as the array of its events' data (the
+// OpenAI stream's closing "data: [DONE]" is not an event).
+std::optional<json::Document> event_stream(const Tree& payload, std::string_view argument) {
+    if (payload.kind(payload.root()) != Kind::String || !is_event_stream(payload.text(payload.root())))
+        return std::nullopt;
+    std::vector<std::string> texts, names;
+    int index = 0;
+    for (StreamEvent& e : split_event_stream(payload.text(payload.root()))) {
+        if (e.data == "[DONE]") continue;
+        names.push_back("event " + std::to_string(index++) + (e.type.empty() ? "" : " (" + shown(e.type) + ")") +
+                        " of the stream");
+        texts.push_back(std::move(e.data));
+    }
+    return json::Document::array_of(texts, names, argument);
+}
 
-NormalizedUsage normalize_usage(std::string_view provider, const json::Tree& doc, std::string_view argument) {
-    doc.check_complete(argument);
+NormalizedUsage normalize(std::string_view provider, const Tree& doc, std::string_view argument) {
     Reader r(doc, argument);
     NormalizedUsage out;
-    out.format = choose_format(r, provider);
+    Choice choice = choose_format(r, provider);
+    out.format = choice.format;
     NodeId response = doc.root();
     if (out.format != PayloadFormat::AnthropicStream) {
         if (doc.kind(response) == Kind::Array) {
             // The chunks of a stream: the last chunk with a usage block holds the totals (OpenAI sends usage in
-            // its last chunk, Gemini's counts grow chunk by chunk, Responses ends with response.completed).
+            // its last chunk, Gemini's counts grow chunk by chunk, Responses ends with response.completed,
+            // ConverseStream with its metadata event).
             NodeId last = kNone;
             int chunks = 0;
             for (NodeId e = doc.first_child(response); e != kNone; e = doc.next_sibling(e), ++chunks)
@@ -514,14 +737,18 @@ NormalizedUsage normalize_usage(std::string_view provider, const json::Tree& doc
         }
     }
     switch (out.format) {
-        case PayloadFormat::OpenAIChat: read_chat(r, response, out, false); break;
-        case PayloadFormat::OpenRouter: read_chat(r, response, out, true); break;
+        case PayloadFormat::OpenAIChat:
+        case PayloadFormat::OpenRouter:
+        case PayloadFormat::DeepSeek:
+        case PayloadFormat::XAI: read_chat(r, response, out, out.format); break;
         case PayloadFormat::OpenAIResponses: read_responses(r, response, out); break;
         case PayloadFormat::Anthropic: read_anthropic(r, response, out); break;
         case PayloadFormat::AnthropicStream: read_anthropic_stream(r, out); break;
         case PayloadFormat::Gemini: read_gemini(r, response, out); break;
         case PayloadFormat::OpenTelemetry: read_otel(r, response, out); break;
+        case PayloadFormat::BedrockConverse: read_bedrock(r, response, out); break;
     }
+    if (choice.served_by) out.provider = choice.served_by;
     // Sums (Gemini's output, tool-use input) can pass the per-count bound; the ledger's bound applies.
     static const char* const names[5] = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                                          "reasoning_tokens"};
@@ -535,6 +762,15 @@ NormalizedUsage normalize_usage(std::string_view provider, const json::Tree& doc
         r.fail("reasoning tokens " + text_of(out.tokens.reasoning) + " are more than output tokens " +
                text_of(out.tokens.output));
     return out;
+}
+
+}  // namespace
+
+NormalizedUsage normalize_usage(std::string_view provider, const json::Tree& payload, std::string_view argument) {
+    payload.check_complete(argument);
+    if (std::optional<json::Document> events = event_stream(payload, argument))
+        return normalize(provider, events->tree(), argument);
+    return normalize(provider, payload, argument);
 }
 
 NormalizedUsage normalize_usage(std::string_view provider, std::string_view payload_json, std::string_view argument) {

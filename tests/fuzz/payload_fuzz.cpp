@@ -1,7 +1,8 @@
 // libFuzzer target for the provider payload reader: no input may crash it, leak, overflow, recurse without
 // bound or yield numbers the ledger would refuse. The first byte picks the `provider` argument, the rest is
 // the payload text, built into the core's tree by json::Document (nlohmann/json), the same tree the extension
-// builds from jsonb. Built and run by tests/stages/40-payload-fuzz.sh.
+// builds from jsonb; a payload that is one JSON string holding a server-sent-events stream goes through the
+// stream splitter and the parser again. Built and run by tests/stages/40-payload-fuzz.sh.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -13,7 +14,8 @@ namespace {
 
 const char* const kProviders[] = {"auto",      "openai",           "openai_chat", "openai_responses",
                                   "anthropic", "anthropic_stream", "openrouter",  "gemini",
-                                  "otel",      "unknown"};
+                                  "otel",      "unknown",          "deepseek",    "xai",
+                                  "mistral",   "bedrock_converse", "vertex_ai",   "azure_openai"};
 
 bool within_ledger_bounds(const usage_meter::NormalizedUsage& u) {
     const int64_t counts[5] = {u.tokens.input, u.tokens.output, u.tokens.cache_read, u.tokens.cache_write,

@@ -1,6 +1,7 @@
 # Fuzzes the provider payload reader (src/core/payload.cpp on the tree src/core/json.cpp builds with
-# nlohmann/json) with libFuzzer from Debian's clang, under AddressSanitizer and UndefinedBehaviorSanitizer,
-# seeded with the example responses: at most 1M executions or 60 seconds. A crash, a sanitizer report, a leak or a result outside the ledger's bounds
+# nlohmann/json, and the event-stream splitter src/core/event_stream.cpp) with libFuzzer from Debian's clang,
+# under AddressSanitizer and UndefinedBehaviorSanitizer, seeded with the example responses: at most 1M
+# executions or 60 seconds. A crash, a sanitizer report, a leak or a result outside the ledger's bounds
 # fails the stage (and leaves the reproducer in build/fuzz/).
 
 payload_fuzz() {
@@ -16,7 +17,7 @@ payload_fuzz() {
     corpus=$(mktemp -d "$dir/corpus.XXXXXX") || return 1
     local f i=0
     for f in examples/responses/*.json; do
-        for selector in '\x00' '\x01' '\x04' '\x06' '\x07' '\x08'; do
+        for selector in '\x00' '\x01' '\x04' '\x06' '\x07' '\x08' '\x0a' '\x0b' '\x0c' '\x0d' '\x0e' '\x0f'; do
             { printf "$selector"; cat "$f"; } >"$corpus/seed_$i"
             i=$((i + 1))
         done

@@ -3,6 +3,7 @@
 #include <sstream>
 #include <string>
 
+#include "event_stream.h"
 #include "json.h"
 #include "test_support.h"
 
@@ -485,6 +486,315 @@ TEST(PayloadJson, SkippedPartsAreStillChecked) {
 TEST(PayloadJson, RepeatedKeysKeepTheLast) {
     NormalizedUsage u = parse(R"({"usage": {"prompt_tokens": 1, "completion_tokens": 1, "prompt_tokens": 9}})");
     EXPECT_EQ(u.tokens.input, 9);
+}
+
+// ---- current payload fields and further providers -----------------------------------------------------------
+
+TEST(PayloadExamples, StreamsAsServerSentEventText) {
+    for (const char* provider : {"auto", "anthropic", "anthropic_stream"}) {
+        NormalizedUsage u = parse(example("anthropic_stream_sse.json"), provider);
+        EXPECT_EQ(u.format, PayloadFormat::AnthropicStream) << provider;
+        expect_tokens(u, {472, 89, 2048, 0, 0});
+        EXPECT_EQ(u.model, "claude-sonnet-4-20250514");
+        EXPECT_EQ(u.response_id, "msg_01SSE");
+        EXPECT_EQ(u.provider, "anthropic");
+    }
+    for (const char* provider : {"auto", "openai", "openai_chat"}) {
+        NormalizedUsage u = parse(example("openai_chat_stream_sse.json"), provider);
+        EXPECT_EQ(u.format, PayloadFormat::OpenAIChat) << provider;
+        expect_tokens(u, {1200 - 1024, 300, 1024, 0, 0});
+        EXPECT_EQ(u.response_id, "chatcmpl-SSE1");
+    }
+}
+
+TEST(PayloadEventStream, LineEndingsCommentsAndMultiLineData) {
+    // CRLF line ends, a comment, data split over two lines, and no blank line after the last event.
+    NormalizedUsage u = parse(
+        R"("event: response.created\r\ndata: {\"type\": \"response.created\", \"response\": {\"id\": \"resp_e\", \"object\": \"response\", \"usage\": null}}\r\n\r\n: keep-alive\r\n\r\nevent: response.completed\r\ndata: {\"type\": \"response.completed\",\r\ndata:  \"response\": {\"id\": \"resp_e\", \"object\": \"response\", \"usage\": {\"input_tokens\": 9, \"output_tokens\": 4}}}")");
+    EXPECT_EQ(u.format, PayloadFormat::OpenAIResponses);
+    expect_tokens(u, {9, 4, 0, 0, 0});
+    EXPECT_EQ(u.response_id, "resp_e");
+    // A bare CR also ends a line.
+    expect_tokens(parse(R"("data: {\"usage\": {\"prompt_tokens\": 3, \"completion_tokens\": 1}}\r\rdata: [DONE]\r\r")"),
+                  {3, 1, 0, 0, 0});
+}
+
+TEST(PayloadEventStream, WhatCannotBeRead) {
+    EXPECT_CORE_ERROR(parse(R"("event: message_start\ndata: {\"type\": \"message_start\", \"message\": \n\n")"),
+                      ErrorKind::InvalidParameter, "event 0 (message_start) of the stream", "unterminated");
+    EXPECT_CORE_ERROR(parse(R"("data: not json\n\n")"), ErrorKind::InvalidParameter, "event 0 of the stream",
+                      "unexpected character");
+    EXPECT_CORE_ERROR(parse(R"("event: ping\n\n: only a comment\n")"), ErrorKind::InvalidParameter,
+                      "no message_start event");
+    // A string that is not an event stream is still not a response.
+    EXPECT_CORE_ERROR(parse(R"("{\"usage\": {}}")"), ErrorKind::InvalidParameter, "not a string");
+}
+
+TEST(PayloadEventStream, SplitsLikeTheStandard) {
+    std::vector<StreamEvent> events = split_event_stream(
+        "retry: 10\nid: 1\nevent: a\ndata:x\ndata: y\n\nevent: b\n\n"
+        "data\n\n:c\ndata:  z");
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[0].type, "a");
+    EXPECT_EQ(events[0].data, "x\ny");
+    EXPECT_EQ(events[1].type, "");  // the event "b" has no data: not dispatched, its type does not carry over
+    EXPECT_EQ(events[1].data, "");
+    EXPECT_EQ(events[2].data, " z");
+    EXPECT_TRUE(is_event_stream("\n\n: comment\ndata: 1"));
+    EXPECT_FALSE(is_event_stream("{\"data\": 1}"));
+    EXPECT_FALSE(is_event_stream(""));
+}
+
+TEST(PayloadChat, CacheWritesInsidePromptDetailsArePricedAsWrites) {
+    NormalizedUsage u = parse(R"({"id": "chatcmpl-w", "object": "chat.completion", "model": "gpt-5",
+        "usage": {"prompt_tokens": 5000, "completion_tokens": 20,
+                  "prompt_tokens_details": {"cached_tokens": 1000, "cache_write_tokens": 3000}}})");
+    EXPECT_EQ(u.format, PayloadFormat::OpenAIChat);
+    expect_tokens(u, {1000, 20, 1000, 3000, 0});
+    EXPECT_CORE_ERROR(parse(R"({"object": "chat.completion", "usage": {"prompt_tokens": 100, "completion_tokens": 2,
+        "prompt_tokens_details": {"cached_tokens": 60, "cache_write_tokens": 41}}})"),
+                      ErrorKind::InvalidParameter,
+                      "cached_tokens + cache_write_tokens 101 is more than usage.prompt_tokens 100");
+}
+
+TEST(PayloadResponses, CacheWritesInsideInputDetails) {
+    NormalizedUsage u = parse(R"({"id": "resp_w", "object": "response", "usage": {"input_tokens": 500,
+        "output_tokens": 9, "input_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 300}}})");
+    expect_tokens(u, {100, 9, 100, 300, 0});
+    EXPECT_CORE_ERROR(parse(R"({"object": "response", "usage": {"input_tokens": 10, "output_tokens": 1,
+        "input_tokens_details": {"cache_write_tokens": 11}}})"),
+                      ErrorKind::InvalidParameter,
+                      "cached_tokens + cache_write_tokens 11 is more than usage.input_tokens 10");
+    EXPECT_CORE_ERROR(parse(R"({"object": "response", "usage": {"input_tokens": 10, "output_tokens": 1,
+        "input_tokens_details": {"cache_write_tokens": -1}}})"),
+                      ErrorKind::InvalidParameter, "cache_write_tokens is -1");
+}
+
+TEST(PayloadAnthropic, ThinkingTokensAreInformationalInsideOutput) {
+    NormalizedUsage u = parse(R"({"id": "msg_t", "type": "message", "model": "claude-opus-5", "usage": {
+        "input_tokens": 12, "output_tokens": 300, "output_tokens_details": {"thinking_tokens": 250}}})");
+    expect_tokens(u, {12, 300, 0, 0, 250});
+    EXPECT_CORE_ERROR(parse(R"({"type": "message", "usage": {"input_tokens": 1, "output_tokens": 3,
+        "output_tokens_details": {"thinking_tokens": 4}}})"),
+                      ErrorKind::InvalidParameter,
+                      "usage.output_tokens_details.thinking_tokens 4 is more than usage.output_tokens 3");
+    NormalizedUsage stream = parse(R"([
+        {"type": "message_start", "message": {"id": "msg_ts", "usage": {"input_tokens": 20, "output_tokens": 1}}},
+        {"type": "message_delta", "usage": {"output_tokens": 90, "output_tokens_details": {"thinking_tokens": 70}}}])");
+    expect_tokens(stream, {20, 90, 0, 0, 70});
+}
+
+TEST(PayloadAnthropic, TheMessagesApiOnVertexAndBedrock) {
+    NormalizedUsage vertex = parse(R"({"id": "msg_vrtx_01A", "type": "message", "model": "claude-sonnet-4",
+        "usage": {"input_tokens": 5, "output_tokens": 2}})");
+    EXPECT_EQ(vertex.format, PayloadFormat::Anthropic);
+    EXPECT_EQ(vertex.provider, "vertex_ai");
+    EXPECT_EQ(parse(R"({"id": "msg_bdrk_01A", "type": "message", "usage": {"input_tokens": 5, "output_tokens": 2}})").provider,
+              "bedrock");
+    EXPECT_EQ(parse(R"({"id": "msg_01", "type": "message", "usage": {"input_tokens": 5, "output_tokens": 2}})", "vertex_ai")
+                  .provider,
+              "vertex_ai");
+}
+
+TEST(PayloadOtel, ReasoningAndEverySpellingOfTheCacheAttributes) {
+    NormalizedUsage semconv = parse(R"({"gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 50, "gen_ai.usage.cache_read.input_tokens": 30,
+        "gen_ai.usage.cache_creation.input_tokens": 20, "gen_ai.usage.reasoning.output_tokens": 40})");
+    expect_tokens(semconv, {50, 50, 30, 20, 40});
+    NormalizedUsage openllmetry = parse(R"({"gen_ai.system": "anthropic", "gen_ai.usage.prompt_tokens": 100,
+        "gen_ai.usage.completion_tokens": 50, "gen_ai.usage.cache_read_input_tokens": 30,
+        "gen_ai.usage.cache_creation_input_tokens": 20, "gen_ai.usage.reasoning_tokens": 40})");
+    expect_tokens(openllmetry, {50, 50, 30, 20, 40});
+    NormalizedUsage sentry = parse(R"({"gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 50,
+        "gen_ai.usage.input_tokens.cached": 30, "gen_ai.usage.input_tokens.cache_write": 20,
+        "gen_ai.usage.output_tokens.reasoning": 40})");
+    expect_tokens(sentry, {50, 50, 30, 20, 40});
+    // Two spellings of one count must agree.
+    expect_tokens(parse(R"({"gen_ai.usage.input_tokens": 10, "gen_ai.usage.prompt_tokens": 10})"), {10, 0, 0, 0, 0});
+    EXPECT_CORE_ERROR(parse(R"({"gen_ai.usage.input_tokens": 10, "gen_ai.usage.cache_read.input_tokens": 3,
+        "gen_ai.usage.cache_read_input_tokens": 4})"),
+                      ErrorKind::InvalidParameter,
+                      "gen_ai.usage.cache_read.input_tokens 3 and gen_ai.usage.cache_read_input_tokens 4 disagree");
+    EXPECT_CORE_ERROR(parse(R"({"gen_ai.usage.output_tokens": 10, "gen_ai.usage.reasoning.output_tokens": 11})"),
+                      ErrorKind::InvalidParameter,
+                      "reasoning.output_tokens 11 is more than gen_ai.usage.output_tokens 10");
+}
+
+TEST(PayloadDeepSeek, CacheHitAndMissSplitThePrompt) {
+    const std::string body = R"({"id": "930c60df-bf64-41c9-a88e-3ec75f81e00e", "object": "chat.completion",
+        "model": "deepseek-reasoner", "usage": {"prompt_tokens": 1000, "completion_tokens": 300, "total_tokens": 1300,
+        "prompt_cache_hit_tokens": 600, "prompt_cache_miss_tokens": 400,
+        "completion_tokens_details": {"reasoning_tokens": 200}}})";
+    for (const char* provider : {"auto", "deepseek"}) {
+        NormalizedUsage u = parse(body, provider);
+        EXPECT_EQ(u.format, PayloadFormat::DeepSeek) << provider;
+        expect_tokens(u, {400, 300, 600, 0, 200});
+        EXPECT_EQ(u.provider, "deepseek");
+        EXPECT_EQ(u.model, "deepseek-reasoner");
+    }
+    expect_tokens(parse(R"({"usage": {"prompt_tokens": 10, "completion_tokens": 1, "prompt_cache_miss_tokens": 4}})"),
+                  {4, 1, 6, 0, 0});
+    EXPECT_CORE_ERROR(parse(R"({"usage": {"prompt_tokens": 10, "completion_tokens": 1, "prompt_cache_hit_tokens": 6,
+        "prompt_cache_miss_tokens": 5}})"),
+                      ErrorKind::InvalidParameter,
+                      "usage.prompt_cache_hit_tokens 6 + usage.prompt_cache_miss_tokens 5 is not usage.prompt_tokens 10");
+    EXPECT_CORE_ERROR(parse(R"({"usage": {"prompt_tokens": 10, "completion_tokens": 1, "prompt_cache_hit_tokens": 11}})"),
+                      ErrorKind::InvalidParameter,
+                      "usage.prompt_cache_hit_tokens 11 is more than usage.prompt_tokens 10");
+    EXPECT_CORE_ERROR(parse(R"({"usage": {"prompt_tokens": 10, "completion_tokens": 1, "prompt_cache_hit_tokens": -2}})"),
+                      ErrorKind::InvalidParameter, "cannot be negative");
+}
+
+TEST(PayloadBedrock, ConverseAndConverseStream) {
+    const std::string converse = R"({"output": {"message": {"role": "assistant", "content": [{"text": "Hi"}]}},
+        "stopReason": "end_turn", "modelId": "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "usage": {"inputTokens": 12, "outputTokens": 30, "totalTokens": 1242, "cacheReadInputTokens": 1000,
+                  "cacheWriteInputTokens": 200}, "metrics": {"latencyMs": 640},
+        "ResponseMetadata": {"RequestId": "5d9f1c0e-7c6a-4b64-9c41-6f3f2c8f0a11", "HTTPStatusCode": 200}})";
+    for (const char* provider : {"auto", "bedrock_converse"}) {
+        NormalizedUsage u = parse(converse, provider);
+        EXPECT_EQ(u.format, PayloadFormat::BedrockConverse) << provider;
+        expect_tokens(u, {12, 30, 1000, 200, 0});
+        EXPECT_EQ(u.provider, "bedrock");
+        EXPECT_EQ(u.model, "anthropic.claude-3-5-haiku-20241022-v1:0");
+        EXPECT_EQ(u.response_id, "5d9f1c0e-7c6a-4b64-9c41-6f3f2c8f0a11");
+    }
+    NormalizedUsage stream = parse(R"([{"messageStart": {"role": "assistant"}},
+        {"contentBlockDelta": {"delta": {"text": "Hi"}, "contentBlockIndex": 0}},
+        {"messageStop": {"stopReason": "end_turn"}},
+        {"metadata": {"usage": {"inputTokens": 8, "outputTokens": 3, "totalTokens": 11}, "metrics": {"latencyMs": 9}}}])");
+    EXPECT_EQ(stream.format, PayloadFormat::BedrockConverse);
+    expect_tokens(stream, {8, 3, 0, 0, 0});
+    expect_tokens(parse(R"({"metadata": {"usage": {"inputTokens": 8, "outputTokens": 3}}})"), {8, 3, 0, 0, 0});
+    EXPECT_CORE_ERROR(parse(R"({"usage": {"outputTokens": 3}})"), ErrorKind::InvalidParameter,
+                      "usage.inputTokens is missing");
+    EXPECT_CORE_ERROR(parse(R"({"usage": {"inputTokens": 3, "outputTokens": -3}})"), ErrorKind::InvalidParameter,
+                      "usage.outputTokens is -3");
+    EXPECT_CORE_ERROR(parse(R"({"stopReason": "end_turn"})", "bedrock_converse"), ErrorKind::InvalidParameter,
+                      "no usage block");
+}
+
+TEST(PayloadAzure, ChatCompletionsWithContentFilterResults) {
+    const std::string body = R"({"id": "chatcmpl-AZ1", "object": "chat.completion", "model": "gpt-4o-2024-11-20",
+        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+        "choices": [{"index": 0, "content_filter_results": {}, "message": {"content": "Hi"}}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 5, "total_tokens": 55,
+                  "prompt_tokens_details": {"cached_tokens": 10}}})";
+    for (const char* provider : {"auto", "azure_openai"}) {
+        NormalizedUsage u = parse(body, provider);
+        EXPECT_EQ(u.format, PayloadFormat::OpenAIChat) << provider;
+        EXPECT_EQ(u.provider, "azure") << provider;
+        expect_tokens(u, {40, 5, 10, 0, 0});
+    }
+    // Streamed, the marker comes in the first chunk only.
+    NormalizedUsage stream = parse(R"([{"id": "", "object": "", "choices": [], "prompt_filter_results": []},
+        {"id": "chatcmpl-AZ2", "object": "chat.completion.chunk", "choices": [],
+         "usage": {"prompt_tokens": 7, "completion_tokens": 2}}])");
+    EXPECT_EQ(stream.provider, "azure");
+    NormalizedUsage responses = parse(R"({"id": "resp_az", "object": "response", "usage": {"input_tokens": 7,
+        "output_tokens": 2}})",
+                                      "azure_openai");
+    EXPECT_EQ(responses.format, PayloadFormat::OpenAIResponses);
+    EXPECT_EQ(responses.provider, "azure");
+}
+
+TEST(PayloadVertex, GenerateContentOnVertexAI) {
+    const std::string body = R"({"candidates": [], "modelVersion": "gemini-2.5-flash",
+        "createTime": "2026-11-30T10:00:00.123456Z", "responseId": "vx1",
+        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "thoughtsTokenCount": 5,
+                          "cachedContentTokenCount": 40, "totalTokenCount": 115, "trafficType": "ON_DEMAND"}})";
+    for (const char* provider : {"auto", "vertex_ai"}) {
+        NormalizedUsage u = parse(body, provider);
+        EXPECT_EQ(u.format, PayloadFormat::Gemini) << provider;
+        EXPECT_EQ(u.provider, "vertex_ai") << provider;
+        expect_tokens(u, {60, 15, 40, 0, 5});
+    }
+    EXPECT_EQ(parse(R"({"usage_metadata": {"prompt_token_count": 3, "traffic_type": "ON_DEMAND"}})").provider,
+              "vertex_ai");
+    EXPECT_EQ(parse(body, "gemini").provider, "gemini");  // named, the name wins
+}
+
+TEST(PayloadMistral, ChatCompletionsShape) {
+    const std::string body = R"({"id": "cmpl-e5cc70bb28c444948073e77776eb30ef", "object": "chat.completion",
+        "model": "mistral-small-latest", "created": 1702256327,
+        "usage": {"prompt_tokens": 16, "completion_tokens": 34, "total_tokens": 50}})";
+    for (const char* provider : {"auto", "mistral"}) {
+        NormalizedUsage u = parse(body, provider);
+        EXPECT_EQ(u.format, PayloadFormat::OpenAIChat) << provider;
+        EXPECT_EQ(u.provider, "mistral") << provider;
+        expect_tokens(u, {16, 34, 0, 0, 0});
+    }
+    EXPECT_EQ(parse(R"({"id": "f2d9", "usage": {"prompt_tokens": 1, "completion_tokens": 1,
+        "prompt_audio_seconds": null}})")
+                  .provider,
+              "mistral");
+}
+
+TEST(PayloadXAI, ReasoningInsideOrBesideCompletionAndTheChargedCost) {
+    // grok-4: reasoning inside completion_tokens (total = prompt + completion).
+    NormalizedUsage inside = parse(R"({"id": "40cf0d65", "object": "chat.completion", "model": "grok-4",
+        "usage": {"prompt_tokens": 686, "completion_tokens": 123, "total_tokens": 809,
+                  "prompt_tokens_details": {"cached_tokens": 679, "text_tokens": 686},
+                  "completion_tokens_details": {"reasoning_tokens": 112}, "num_sources_used": 0}})");
+    EXPECT_EQ(inside.format, PayloadFormat::XAI);
+    EXPECT_EQ(inside.provider, "xai");
+    expect_tokens(inside, {7, 123, 679, 0, 112});
+    // grok-3-mini: reasoning beside completion_tokens (total = prompt + completion + reasoning).
+    expect_tokens(parse(R"({"model": "grok-3-mini", "usage": {"prompt_tokens": 32, "completion_tokens": 9,
+        "total_tokens": 135, "completion_tokens_details": {"reasoning_tokens": 94}}})"),
+                  {32, 103, 0, 0, 94});
+    expect_tokens(parse(R"({"usage": {"prompt_tokens": 32, "completion_tokens": 9,
+        "completion_tokens_details": {"reasoning_tokens": 94}}})",
+                        "xai"),
+                  {32, 103, 0, 0, 94});
+    EXPECT_CORE_ERROR(parse(R"({"model": "grok-4", "usage": {"prompt_tokens": 32, "completion_tokens": 9,
+        "total_tokens": 100, "completion_tokens_details": {"reasoning_tokens": 94}}})"),
+                      ErrorKind::InvalidParameter,
+                      "usage.total_tokens 100 is neither prompt_tokens + completion_tokens (41)");
+    EXPECT_CORE_ERROR(parse(R"({"model": "grok-4", "usage": {"prompt_tokens": 32, "completion_tokens": 9,
+        "total_tokens": 41, "completion_tokens_details": {"reasoning_tokens": 94}}})"),
+                      ErrorKind::InvalidParameter, "reasoning_tokens 94 is more than usage.completion_tokens 9");
+    // usage.cost_in_usd_ticks: what xAI charged, 10^10 ticks to the dollar, read exactly.
+    NormalizedUsage charged = parse(R"({"model": "grok-4", "usage": {"prompt_tokens": 10, "completion_tokens": 2,
+        "cost_in_usd_ticks": 37756000}})");
+    ASSERT_TRUE(charged.cost.has_value());
+    EXPECT_EQ(*charged.cost, dec("0.0037756"));
+    EXPECT_CORE_ERROR(parse(R"({"model": "grok-4", "usage": {"prompt_tokens": 10, "completion_tokens": 2,
+        "cost_in_usd_ticks": 1.5}})"),
+                      ErrorKind::InvalidParameter, "ticks are whole numbers");
+}
+
+TEST(PayloadJson, EventDataIsParsedIntoOneArray) {
+    json::Document doc = json::Document::array_of({R"({"a": 1})", "[1, 2]", "7"}, {"first", "second", "third"}, "p");
+    json::Tree t = doc.tree();
+    ASSERT_EQ(t.kind(t.root()), json::Kind::Array);
+    json::NodeId first = t.first_child(t.root());
+    EXPECT_EQ(t.kind(first), json::Kind::Object);
+    EXPECT_EQ(t.text(t.member(first, "a")), "1");
+    json::NodeId second = t.next_sibling(first);
+    EXPECT_EQ(t.kind(second), json::Kind::SkippedArray);  // arrays below the top level are not read
+    EXPECT_EQ(t.text(t.next_sibling(second)), "7");
+    EXPECT_CORE_ERROR(json::Document::array_of({"{}", "{"}, {"first", "second"}, "p"), ErrorKind::InvalidParameter,
+                      "invalid p: second: unterminated");
+}
+
+TEST(PayloadJson, NumbersKeepTheirTextAndStringsAreDecoded) {
+    json::Document doc(R"({"n": [0], "a": -0, "b": 1.50, "c": 12e3, "d": 123456789012345678901234567890,
+        "s": "\u00e9\n", "k\u00e9y": true})",
+                       "p");
+    json::Tree t = doc.tree();
+    json::NodeId root = t.root();
+    EXPECT_EQ(t.text(t.member(root, "b")), "1.50");
+    EXPECT_EQ(t.text(t.member(root, "c")), "12e3");
+    EXPECT_EQ(t.text(t.member(root, "d")), "123456789012345678901234567890");
+    EXPECT_EQ(t.text(t.member(root, "a")), "0");
+    EXPECT_EQ(t.text(t.member(root, "s")), "\xC3\xA9\n");
+    EXPECT_TRUE(t.boolean(t.member(root, "k\xC3\xA9y")));
+    // A raw NUL is never JSON, inside a string or out of one.
+    EXPECT_CORE_ERROR(json::Document(std::string("{\"a\": 1}\0x", 10), "p"), ErrorKind::InvalidParameter,
+                      "invalid p: a NUL byte at byte 8");
+    EXPECT_CORE_ERROR(json::Document(std::string("{\"a\": \"x\0y\"}", 12), "p"), ErrorKind::InvalidParameter,
+                      "invalid p: a NUL byte at byte 8");
 }
 
 }  // namespace
