@@ -295,3 +295,15 @@ SELECT p.provider, p.payload, pg_temp.refused(p.provider, p.payload::jsonb) AS r
     ('auto', to_jsonb(E'data: not json\n\n'::text)::text),
     ('auto', '"not a stream"')
   ) AS p(provider, payload);
+
+-- Anthropic reports the web searches its server tool ran (usage.server_tool_use.web_search_requests,
+-- anthropic-sdk-python types/server_tool_usage.py), charged per search: web_search_requests, which
+-- record_response records as their own priced quantity. Other payloads report 0.
+SELECT format, output_tokens, web_search_requests
+  FROM usage_meter.normalize_usage('auto', '{"id": "msg_WS1", "type": "message", "model": "claude-sonnet-4-20250514",
+      "usage": {"input_tokens": 105, "output_tokens": 512, "server_tool_use": {"web_search_requests": 3, "web_fetch_requests": 1}}}');
+SELECT format, output_tokens, web_search_requests
+  FROM usage_meter.normalize_usage('auto', to_jsonb(E'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_WS2","usage":{"input_tokens":20,"output_tokens":1}}}\n\nevent: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":90,"server_tool_use":{"web_search_requests":2}}}\n\n'::text));
+SELECT name, web_search_requests FROM shape AS s, usage_meter.normalize_usage('auto', s.body) AS n
+ WHERE web_search_requests <> 0;
+SELECT pg_temp.refused('anthropic', '{"type": "message", "usage": {"input_tokens": 1, "output_tokens": 1, "server_tool_use": {"web_search_requests": -1}}}');

@@ -158,4 +158,25 @@ SELECT pg_temp.refused(format('SELECT usage_meter.record_response(%L, %L, %L, %L
   ) AS c(p, r);
 SELECT count(*) - (SELECT events FROM before_frank) AS written FROM usage_meter.events;
 
+-- Web searches the provider charges per call are a second event of the response: operation web_search,
+-- quantity = searches, priced by the unit price; keyed by the response's key and '#web_search', so a repeat
+-- of the response is a duplicate of both. The row returned is the response's own event.
+SELECT usage_meter.set_unit_price('web_search', 0.01) AS unit_price_id;
+SELECT * FROM usage_meter.record_response('acme', 'grace', 'chat', 'auto',
+    '{"id": "msg_WS1", "type": "message", "model": "claude-3-5-haiku-20241022",
+      "usage": {"input_tokens": 105, "output_tokens": 512, "server_tool_use": {"web_search_requests": 3}}}',
+    session_id => 's-ws');
+SELECT * FROM usage_meter.record_response('acme', 'grace', 'chat', 'anthropic',
+    '{"id": "msg_WS1", "type": "message", "model": "claude-3-5-haiku-20241022",
+      "usage": {"input_tokens": 105, "output_tokens": 512, "server_tool_use": {"web_search_requests": 3}}}');
+-- A caller's key over 189 characters keys the searches by its md5 (keys are at most 200 characters).
+SELECT duplicate FROM usage_meter.record_response('acme', 'grace', 'chat', 'anthropic',
+    '{"id": "msg_WS2", "type": "message", "model": "claude-3-5-haiku-20241022",
+      "usage": {"input_tokens": 1, "output_tokens": 1, "server_tool_use": {"web_search_requests": 1}}}',
+    idempotency_key => repeat('k', 200));
+SELECT operation, model, input_tokens AS input, output_tokens AS output, quantity, cost, cost_source, session_id,
+       pg_catalog.left(idempotency_key, 40) AS idempotency_key
+  FROM usage_meter.events WHERE user_id = 'grace' ORDER BY event_id;
+SELECT operation, requests, cost FROM usage_meter.daily_usage WHERE user_id = 'grace' ORDER BY operation;
+
 SELECT * FROM usage_meter.verify();

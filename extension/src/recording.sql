@@ -96,16 +96,20 @@ CREATE FUNCTION usage_meter.normalize_usage(
     OUT cost                numeric,
     OUT response_id         text,
     OUT provider_name       text,
-    OUT format              text)
+    OUT format              text,
+    OUT web_search_requests bigint)
     LANGUAGE c IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
-    AS 'MODULE_PATHNAME', 'normalize_usage';
+    AS 'MODULE_PATHNAME', 'normalize_usage_1_5';
 COMMENT ON FUNCTION usage_meter.normalize_usage IS
     'Reads the usage in a provider response (OpenAI, Azure OpenAI, Anthropic, OpenRouter, Gemini, Vertex AI, DeepSeek, xAI, Mistral, Bedrock, OpenTelemetry) in usage_meter''s meanings';
 
 -- Normalizes a provider response and records it through usage_record, in one call: the same validation,
 -- pricing, roll-up and idempotency. The idempotency key defaults to the response's own id, so the same
 -- generation arriving twice (webhook and periodic sync) is counted once. A payload that cannot be read is
--- refused before anything is written.
+-- refused before anything is written. Web searches the provider charges per call are a second event of the
+-- same response: operation 'web_search', quantity = the searches, priced by set_unit_price('web_search', ...),
+-- keyed by the response's key and '#web_search' (a key over 189 characters by its md5). The row returned is
+-- the response's own event.
 CREATE FUNCTION usage_meter.record_response(
     tenant           text,
     user_id          text,
@@ -131,6 +135,15 @@ AS $$
                idempotency_key => COALESCE($11, n.response_id),
                session_id => $6, latency_ms => $7, success => $8, metadata => $10,
                reservation_id => $12) AS r
+      LEFT JOIN LATERAL (
+          SELECT usage_meter.usage_record(
+                     $1, $2, 'web_search', quantity => n.web_search_requests, provider => n.provider_name,
+                     occurred_at => $9,
+                     idempotency_key => CASE WHEN pg_catalog.length(COALESCE($11, n.response_id)) <= 189
+                                             THEN COALESCE($11, n.response_id)
+                                             ELSE pg_catalog.md5(COALESCE($11, n.response_id)) END || '#web_search',
+                     session_id => $6, success => $8, metadata => $10)
+           WHERE n.web_search_requests > 0 AND r.event_id IS NOT NULL) AS searches ON true
 $$;
 COMMENT ON FUNCTION usage_meter.record_response IS
-    'Records a provider response: normalize_usage, then usage_record with the response id as idempotency key';
+    'Records a provider response: normalize_usage, then usage_record with the response id as idempotency key (and its web searches as a web_search event)';

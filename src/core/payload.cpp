@@ -336,6 +336,12 @@ int64_t thinking(const Reader& r, NodeId usage, const std::string& u, int64_t ou
     return value;
 }
 
+// usage.server_tool_use.web_search_requests: web searches run by the server tool, charged per search.
+std::optional<int64_t> web_searches(const Reader& r, NodeId usage, const std::string& u) {
+    return r.count(r.object(usage, "server_tool_use", u + "server_tool_use"), "web_search_requests",
+                   u + "server_tool_use.web_search_requests");
+}
+
 void read_anthropic(const Reader& r, NodeId root, NormalizedUsage& out) {
     NodeId usage = r.usage_block(root, "usage", "usage", "pass the Message object the API returned");
     out.tokens.input = r.required_count(usage, "input_tokens", "usage.input_tokens");
@@ -344,6 +350,7 @@ void read_anthropic(const Reader& r, NodeId root, NormalizedUsage& out) {
     out.tokens.cache_write =
         r.count(usage, "cache_creation_input_tokens", "usage.cache_creation_input_tokens").value_or(0);
     out.tokens.reasoning = thinking(r, usage, "usage.", out.tokens.output);
+    out.web_search_requests = web_searches(r, usage, "usage.").value_or(0);
     out.model = r.name(root, "model", "model");
     out.response_id = r.name(root, "id", "id");
     out.provider = anthropic_host(out.response_id);
@@ -357,7 +364,7 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
     NodeId root = d.root();
     if (d.kind(root) != Kind::Array) r.fail("an Anthropic stream must be a JSON array of its events");
     bool started = false;
-    std::optional<int64_t> delta_output, delta_input, delta_read, delta_write, delta_thinking;
+    std::optional<int64_t> delta_output, delta_input, delta_read, delta_write, delta_thinking, delta_searches;
     int64_t start_thinking = 0;
     int index = 0;
     for (NodeId event = d.first_child(root); event != kNone; event = d.next_sibling(event), ++index) {
@@ -379,6 +386,7 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
             start_thinking = r.count(r.object(usage, "output_tokens_details", u + "output_tokens_details"),
                                      "thinking_tokens", u + "output_tokens_details.thinking_tokens")
                                  .value_or(0);
+            out.web_search_requests = web_searches(r, usage, u).value_or(0);
             out.model = r.name(message, "model", "message_start.message.model");
             out.response_id = r.name(message, "id", "message_start.message.id");
         } else if (type == "message_delta") {
@@ -392,6 +400,7 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
             if (auto v = r.count(r.object(usage, "output_tokens_details", u + "output_tokens_details"),
                                  "thinking_tokens", u + "output_tokens_details.thinking_tokens"))
                 delta_thinking = v;
+            if (auto v = web_searches(r, usage, u)) delta_searches = v;
         }
     }
     if (!started)
@@ -401,6 +410,7 @@ void read_anthropic_stream(const Reader& r, NormalizedUsage& out) {
     if (delta_read) out.tokens.cache_read = *delta_read;
     if (delta_write) out.tokens.cache_write = *delta_write;
     out.tokens.reasoning = delta_thinking.value_or(start_thinking);
+    if (delta_searches) out.web_search_requests = *delta_searches;
     check_part(r, out.tokens.reasoning, "the stream's output_tokens_details.thinking_tokens", out.tokens.output,
                "its output_tokens");
     out.provider = anthropic_host(out.response_id);

@@ -40,6 +40,9 @@ struct NormalizedUsage {
     TokenUsage tokens;
     std::optional<Decimal> cost;  // what the provider charged (OpenRouter's usage.cost, xAI's ticks), exact
     std::string response_id;      // the response's own id; empty when it has none
+    // Server-side web searches the provider ran for the response and charges per call (Anthropic's
+    // usage.server_tool_use.web_search_requests); record_response records them as their own priced quantity.
+    int64_t web_search_requests = 0;
 };
 
 // Reads one provider response, given as a tree (json.h). `provider` names the format or is "auto" (detect it

@@ -31,6 +31,7 @@ struct PlainUsage {
     int64 tokens[5];
     bool has_cost;
     Decimal cost;
+    int64 web_search_requests;
 };
 static_assert(std::is_trivially_destructible_v<PlainUsage>);
 
@@ -159,9 +160,8 @@ Datum name_or_null(const char* value, bool* isnull) {
 using namespace usage_meter;
 using namespace usage_meter::pg;
 
-// normalize_usage(provider text, payload jsonb) -> (model, input_tokens, output_tokens, cache_read_tokens,
-//     cache_write_tokens, reasoning_tokens, cost, response_id, provider_name, format)
-UM_FUNCTION(normalize_usage) {
+// The row of normalize_usage: the ten columns of SQL 1.0 to 1.4, and web_search_requests from 1.5 on.
+static Datum normalize_usage_row(FunctionCallInfo fcinfo, int columns) {
     require_arg(fcinfo, 0, "provider");
     require_arg(fcinfo, 1, "payload");
     TextView provider = text_view(PG_GETARG_DATUM(0), false);
@@ -170,8 +170,8 @@ UM_FUNCTION(normalize_usage) {
     json::Tree tree = tree_of(payload, &buffer);
     static_assert(std::is_trivially_destructible_v<json::Tree>);
     TupleDesc desc;
-    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-        elog(ERROR, "normalize_usage must return a composite type");
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE || desc->natts != columns)
+        elog(ERROR, "normalize_usage must return a composite type of %d columns", columns);
     desc = BlessTupleDesc(desc);
 
     PlainUsage plain;
@@ -189,10 +189,11 @@ UM_FUNCTION(normalize_usage) {
         plain.tokens[4] = u.tokens.reasoning;
         plain.has_cost = u.cost.has_value();
         if (plain.has_cost) plain.cost = *u.cost;
+        plain.web_search_requests = u.web_search_requests;
     });
 
-    Datum values[10];
-    bool nulls[10] = {};
+    Datum values[11];
+    bool nulls[11] = {};
     values[0] = name_or_null(plain.model, &nulls[0]);
     for (int i = 0; i < 5; ++i) values[1 + i] = Int64GetDatum(plain.tokens[i]);
     nulls[6] = !plain.has_cost;
@@ -200,5 +201,13 @@ UM_FUNCTION(normalize_usage) {
     values[7] = name_or_null(plain.response_id, &nulls[7]);
     values[8] = name_or_null(plain.provider, &nulls[8]);
     values[9] = CStringGetTextDatum(plain.format);
+    values[10] = Int64GetDatum(plain.web_search_requests);
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
+
+// normalize_usage(provider text, payload jsonb) -> (model, input_tokens, output_tokens, cache_read_tokens,
+//     cache_write_tokens, reasoning_tokens, cost, response_id, provider_name, format): SQL 1.0 to 1.4
+UM_FUNCTION(normalize_usage) { return normalize_usage_row(fcinfo, 10); }
+
+// normalize_usage from SQL 1.5: the same columns and web_search_requests.
+UM_FUNCTION(normalize_usage_1_5) { return normalize_usage_row(fcinfo, 11); }

@@ -23,6 +23,7 @@ bool within_ledger_bounds(const usage_meter::NormalizedUsage& u) {
     for (int64_t c : counts)
         if (c < 0 || c > usage_meter::kMaxTokenCount) return false;
     if (u.tokens.reasoning > u.tokens.output) return false;
+    if (u.web_search_requests < 0 || u.web_search_requests > usage_meter::kMaxTokenCount) return false;
     if (u.cost && u.cost->is_negative()) return false;
     for (const std::string* name : {&u.model, &u.response_id, &u.provider})
         if (usage_meter::utf8_length(*name) > usage_meter::kMaxNameLength) return false;

@@ -596,6 +596,27 @@ TEST(PayloadAnthropic, TheMessagesApiOnVertexAndBedrock) {
               "vertex_ai");
 }
 
+TEST(PayloadAnthropic, WebSearchesChargedPerCall) {
+    NormalizedUsage u = parse(R"({"id": "msg_ws", "type": "message", "model": "claude-sonnet-4", "usage": {
+        "input_tokens": 105, "output_tokens": 512, "server_tool_use": {"web_search_requests": 3, "web_fetch_requests": 1}}})");
+    EXPECT_EQ(u.web_search_requests, 3);
+    EXPECT_EQ(parse(R"({"type": "message", "usage": {"input_tokens": 1, "output_tokens": 1}})").web_search_requests, 0);
+    // In a stream, message_delta carries the cumulative count, as it does output_tokens.
+    NormalizedUsage stream = parse(R"([
+        {"type": "message_start", "message": {"id": "msg_wss", "usage": {"input_tokens": 20, "output_tokens": 1,
+            "server_tool_use": {"web_search_requests": 0}}}},
+        {"type": "message_delta", "usage": {"output_tokens": 90, "server_tool_use": {"web_search_requests": 2}}}])");
+    EXPECT_EQ(stream.web_search_requests, 2);
+    EXPECT_CORE_ERROR(parse(R"({"type": "message", "usage": {"input_tokens": 1, "output_tokens": 1,
+        "server_tool_use": {"web_search_requests": -1}}})"),
+                      ErrorKind::InvalidParameter, "usage.server_tool_use.web_search_requests is -1");
+    EXPECT_CORE_ERROR(parse(R"({"type": "message", "usage": {"input_tokens": 1, "output_tokens": 1,
+        "server_tool_use": {"web_search_requests": 1.5}}})"),
+                      ErrorKind::InvalidParameter, "whole numbers");
+    // Other providers report none.
+    EXPECT_EQ(parse(example("openai_chat_completion.json")).web_search_requests, 0);
+}
+
 TEST(PayloadOtel, ReasoningAndEverySpellingOfTheCacheAttributes) {
     NormalizedUsage semconv = parse(R"({"gen_ai.provider.name": "openai", "gen_ai.usage.input_tokens": 100,
         "gen_ai.usage.output_tokens": 50, "gen_ai.usage.cache_read.input_tokens": 30,
