@@ -24,7 +24,7 @@ REGRESS = recording pricing time_zones idempotency limits bad_input rollback bul
 ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
 # Each feature area adds its files under its own heading (REGRESS += ..., ISOLATION += ...).
 # -- pricing: history, matching, tiers, import, reprice
-REGRESS += price_matching price_tiers price_import reprice markup_history request_fees
+REGRESS += price_matching price_tiers price_import reprice markup_history request_fees price_aliases price_coverage
 ISOLATION += reprice_race
 
 # -- limits: reservations, hierarchy, soft limits, alerts

@@ -70,7 +70,8 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA usage_meter TO usage_meter_admin;
 REVOKE EXECUTE ON FUNCTION usage_meter.events_prepare(), usage_meter.events_rollup(),
     usage_meter.events_append_only(), usage_meter.roll_up(usage_meter.events[]),
     usage_meter.rebuild_scope(text, date, date), usage_meter.create_partition(timestamptz),
-    usage_meter.event_owner(bigint), usage_meter.limits_cache_invalidate()
+    usage_meter.event_owner(bigint), usage_meter.limits_cache_invalidate(),
+    usage_meter.check_alias_name(text, text)
     FROM usage_meter_admin;
 
 -- The writer records (directly, from a provider payload, against a reservation) and checks limits.
@@ -99,6 +100,7 @@ GRANT EXECUTE ON FUNCTION
 -- The ledger is read through its parent: partitions are granted to nobody (the owner writes them through the
 -- parent).
 GRANT SELECT ON usage_meter.tenants, usage_meter.tenant_markups, usage_meter.prices, usage_meter.unit_prices,
+    usage_meter.provider_aliases, usage_meter.model_aliases,
     usage_meter.limits, usage_meter.events, usage_meter.idempotency_keys, usage_meter.retention,
     usage_meter.daily_rollup, usage_meter.counters, usage_meter.daily_usage, usage_meter.reservations,
     usage_meter.alerts, usage_meter.reader_tenants

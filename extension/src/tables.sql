@@ -66,6 +66,37 @@ COMMENT ON TABLE usage_meter.prices IS 'Token prices in USD per million tokens; 
 COMMENT ON COLUMN usage_meter.prices.tiers IS
     'Whole-request tiers: [{"above_input_tokens": N, "input_per_mtok": .., "output_per_mtok": .., "cache_read_per_mtok": .., "cache_write_per_mtok": ..}]';
 COMMENT ON COLUMN usage_meter.prices.per_request IS 'Fixed fee in USD per request, added to the token cost (0: none)';
+-- The part of a price's model after its first '/' (all of it when it has none): the price map's keys for any
+-- provider of a name ("azure_ai/DeepSeek-R1" for "DeepSeek-R1"), for events that name no provider.
+CREATE INDEX prices_unprefixed ON usage_meter.prices
+    ((pg_catalog.substr(model, pg_catalog.strpos(model, '/') OPERATOR(pg_catalog.+) 1)));
+
+-- Aliases for model matching (docs/pricing.md, "Model matching"). Reference data shared by all tenants, like
+-- prices. provider_aliases: the other spellings under which the price map prices a provider's models (as
+-- provider and as key prefix); the rows the extension ships are builtin (they are not dumped: the extension
+-- script creates them) and cannot be changed, only added to. model_aliases: a name events use (a deployment
+-- name) for a model the prices know.
+CREATE TABLE usage_meter.provider_aliases (
+    provider    text NOT NULL,
+    alias       text NOT NULL,
+    position    integer NOT NULL,
+    builtin     boolean NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (provider, alias),
+    CONSTRAINT provider_aliases_not_itself CHECK (provider <> alias)
+);
+COMMENT ON TABLE usage_meter.provider_aliases IS
+    'Other spellings of a provider in the price map, tried in position order after the provider itself';
+
+CREATE TABLE usage_meter.model_aliases (
+    alias       text PRIMARY KEY,
+    model       text NOT NULL,
+    provider    text,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT model_aliases_not_itself CHECK (alias <> model)
+);
+COMMENT ON TABLE usage_meter.model_aliases IS
+    'A model name events use (alias) for the model (and provider) whose price applies; tried before the patterns';
 
 CREATE SEQUENCE usage_meter.unit_price_id_seq;
 CREATE TABLE usage_meter.unit_prices (
@@ -331,6 +362,8 @@ SELECT pg_catalog.pg_extension_config_dump('usage_meter.prices', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.price_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.unit_prices', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.unit_price_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.provider_aliases', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.model_aliases', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.limits', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.events_default', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.event_id_seq', '');

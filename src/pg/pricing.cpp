@@ -7,16 +7,22 @@
 #include "args.h"
 #include "extension_catalog.h"
 #include "statement.h"
+#include "tables/aliases.h"
 #include "tables/prices.h"
 
 extern "C" {
 #include "access/htup_details.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "utils/lsyscache.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "lib/stringinfo.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
@@ -46,70 +52,352 @@ bool prices_have_tiers() {
 
 void price_scan_open(KeyScan* scan) { key_scan_open(scan, "prices", "prices_model_provider_from", 3); }
 
-bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, FoundPrice* out) {
-    TextView m = text_view(model, false);
-    PriceKeys keys;
-    core_or_raise([&] { keys = price_lookup_keys(std::string_view(m.data, m.length), !provider_null); });
-    Datum prefix = 0;
-    for (size_t i = 0; i < keys.count; ++i) {
-        const PriceKey& key = keys.keys[i];
-        Datum name = key.name_begin == 0 && key.name_length == m.length
-                         ? model
-                         : text_datum(m.data + key.name_begin, key.name_length);
-        Datum key_provider = 0;
-        bool key_provider_null = false;
-        if (key.provider == KeyProvider::Event) {
-            key_provider = provider;
-        } else if (key.provider == KeyProvider::Prefix) {
-            if (prefix == 0) prefix = text_datum(m.data, keys.prefix_length);
-            key_provider = prefix;
-        } else {
-            key_provider_null = true;
-        }
-        ScanKeyData sk[3];
-        key_text(scan, &sk[0], 1, name);
-        if (key_provider_null)
-            key_is_null(&sk[1], 2);
-        else
-            key_text(scan, &sk[1], 2, key_provider);
-        key_timestamptz_at_most(&sk[2], 3, at);
-        key_scan_rescan(scan, sk, 3);
-        if (!key_scan_previous(scan)) continue;
+namespace {
 
-        TupleTableSlot* row = scan->row;
+// Reads the price row in scan->row into out (not the match fields).
+void read_price_row(KeyScan* scan, TupleTableSlot* row, FoundPrice* out) {
+    bool isnull;
+    out->price_id = DatumGetInt64(slot_getattr(row, key_scan_column(scan, "price_id"), &isnull));
+    out->effective_from = DatumGetTimestampTz(slot_getattr(row, key_scan_column(scan, "effective_from"), &isnull));
+    out->price = TokenPrice();
+    out->price.input_per_mtok = amount_column(row, key_scan_column(scan, "input_per_mtok"), "input_per_mtok", &isnull);
+    out->price.output_per_mtok = amount_column(row, key_scan_column(scan, "output_per_mtok"), "output_per_mtok", &isnull);
+    Decimal cache_read = amount_column(row, key_scan_column(scan, "cache_read_per_mtok"), "cache_read_per_mtok", &isnull);
+    if (!isnull) out->price.cache_read_per_mtok = cache_read;
+    Decimal cache_write =
+        amount_column(row, key_scan_column(scan, "cache_write_per_mtok"), "cache_write_per_mtok", &isnull);
+    if (!isnull) out->price.cache_write_per_mtok = cache_write;
+    out->tier_count = 0;
+    const AttrNumber tiers_attnum = extension_column(RelationGetRelid(scan->heap), "tiers");  // absent at 1.0
+    if (tiers_attnum > 0) {
+        Datum tiers = slot_getattr(row, tiers_attnum, &isnull);
+        if (!isnull) out->tier_count = tiers_from_jsonb(DatumGetJsonbP(tiers), out->tiers, "tiers");
+    }
+    // The per-request fee is a column of the same row: no further lookup. Absent in a 1.0 database.
+    out->price.per_request = Decimal();
+    const AttrNumber fee_attnum = extension_column(RelationGetRelid(scan->heap), "per_request");
+    if (fee_attnum > 0) {
+        Decimal fee = amount_column(row, fee_attnum, "per_request", &isnull);
+        if (!isnull) out->price.per_request = fee;
+    }
+}
+
+// The latest price of (name, provider) in force at `at`: one backward index probe.
+bool probe_price(KeyScan* scan, Datum name, Datum provider, bool provider_null, Datum at, FoundPrice* out) {
+    ScanKeyData sk[3];
+    key_text(scan, &sk[0], 1, name);
+    if (provider_null)
+        key_is_null(&sk[1], 2);
+    else
+        key_text(scan, &sk[1], 2, provider);
+    key_timestamptz_at_most(&sk[2], 3, at);
+    key_scan_rescan(scan, sk, 3);
+    if (!key_scan_previous(scan)) return false;
+    read_price_row(scan, scan->row, out);
+    return true;
+}
+
+bool same_text(Datum a, Datum b) {
+    TextView x = text_view(a, false), y = text_view(b, false);
+    return x.length == y.length && memcmp(x.data, y.data, x.length) == 0;
+}
+
+// A price key as shown to people: "model (provider)", or "model" for a provider-NULL price.
+char* price_key_text(Datum model, Datum provider) {
+    return provider == 0 ? TextDatumGetCString(model)
+                         : psprintf("%s (%s)", TextDatumGetCString(model), TextDatumGetCString(provider));
+}
+
+// At most this many providers of one name are considered (the public map prices a name under one).
+constexpr size_t kMaxOffers = 64;
+
+// The providers that have a price for one name in force at `at`, each with the row of its latest such price.
+struct Offers {
+    size_t count;
+    Datum model[kMaxOffers];     // text: the key's model (collect_keys_of_name), or 0: the name itself
+    Datum provider[kMaxOffers];  // text, 0 for NULL
+    ItemPointerData row[kMaxOffers];
+    ProviderOffer offer[kMaxOffers];
+};
+
+// One forward scan of the name's rows (ordered by provider, then effective_from) through `by_name`, opened on
+// prices_model_provider_from with 2 keys (model, effective_from <= at).
+void collect_offers(KeyScan* by_name, Datum name, Datum at, Offers* out) {
+    ScanKeyData sk[2];
+    key_text(by_name, &sk[0], 1, name);
+    key_timestamptz_at_most(&sk[1], 3, at);
+    key_scan_rescan(by_name, sk, 2);
+    const AttrNumber provider_column = key_scan_column(by_name, "provider");
+    out->count = 0;
+    while (key_scan_next(by_name)) {
         bool isnull;
-        out->price_id = DatumGetInt64(slot_getattr(row, key_scan_column(scan, "price_id"), &isnull));
-        out->effective_from = DatumGetTimestampTz(slot_getattr(row, key_scan_column(scan, "effective_from"), &isnull));
-        out->price.input_per_mtok =
-            amount_column(row, key_scan_column(scan, "input_per_mtok"), "input_per_mtok", &isnull);
-        out->price.output_per_mtok =
-            amount_column(row, key_scan_column(scan, "output_per_mtok"), "output_per_mtok", &isnull);
-        Decimal cache_read =
-            amount_column(row, key_scan_column(scan, "cache_read_per_mtok"), "cache_read_per_mtok", &isnull);
-        if (!isnull) out->price.cache_read_per_mtok = cache_read;
-        Decimal cache_write =
-            amount_column(row, key_scan_column(scan, "cache_write_per_mtok"), "cache_write_per_mtok", &isnull);
-        if (!isnull) out->price.cache_write_per_mtok = cache_write;
-        out->tier_count = 0;
-        const AttrNumber tiers_attnum = extension_column(RelationGetRelid(scan->heap), "tiers");  // absent at 1.0
-        if (tiers_attnum > 0) {
-            Datum tiers = slot_getattr(row, tiers_attnum, &isnull);
-            if (!isnull) out->tier_count = tiers_from_jsonb(DatumGetJsonbP(tiers), out->tiers, "tiers");
+        Datum provider = slot_getattr(by_name->row, provider_column, &isnull);
+        size_t last = out->count;  // the same provider as the previous row: a later price of it
+        if (last > 0 && (isnull ? out->offer[last - 1].null
+                                : !out->offer[last - 1].null && same_text(out->provider[last - 1], provider))) {
+            out->row[last - 1] = by_name->row->tts_tid;
+            continue;
         }
-        // The per-request fee is a column of the same row: no further lookup. Absent in a 1.0 database.
-        out->price.per_request = Decimal();
-        const AttrNumber fee_attnum = extension_column(RelationGetRelid(scan->heap), "per_request");
-        if (fee_attnum > 0) {
-            Decimal fee = amount_column(row, fee_attnum, "per_request", &isnull);
-            if (!isnull) out->price.per_request = fee;
+        if (out->count == kMaxOffers) break;
+        out->model[last] = 0;
+        out->provider[last] = isnull ? 0 : datumCopy(provider, false, -1);
+        out->offer[last] = ProviderOffer{isnull, -1};
+        out->row[last] = by_name->row->tts_tid;
+        ++out->count;
+    }
+}
+
+// Every price key "s/name" (any s) with a price in force at `at`, one offer per (model, provider) key, through
+// `by_suffix`, opened on prices_unprefixed (the part of model after its first '/') with 1 key. Each key is
+// another provider's (rank -1): one key is the only one that prices the name, several are ambiguous.
+void collect_keys_of_name(KeyScan* by_suffix, Datum name, Datum at, Offers* out) {
+    ScanKeyData sk;
+    key_text(by_suffix, &sk, 1, name);
+    key_scan_rescan(by_suffix, &sk, 1);
+    const AttrNumber model_column = key_scan_column(by_suffix, "model"),
+                     provider_column = key_scan_column(by_suffix, "provider"),
+                     from_column = key_scan_column(by_suffix, "effective_from");
+    const TimestampTz until = DatumGetTimestampTz(at);
+    TimestampTz latest[kMaxOffers];
+    out->count = 0;
+    while (key_scan_next(by_suffix)) {
+        bool isnull, provider_null;
+        const TimestampTz from = DatumGetTimestampTz(slot_getattr(by_suffix->row, from_column, &isnull));
+        if (from > until) continue;
+        Datum model = slot_getattr(by_suffix->row, model_column, &isnull);
+        Datum provider = slot_getattr(by_suffix->row, provider_column, &provider_null);
+        size_t k = 0;
+        while (k < out->count &&
+               !(same_text(out->model[k], model) &&
+                 (provider_null ? out->offer[k].null : !out->offer[k].null && same_text(out->provider[k], provider))))
+            ++k;
+        if (k == out->count) {
+            if (out->count == kMaxOffers) continue;
+            out->model[k] = datumCopy(model, false, -1);
+            out->provider[k] = provider_null ? 0 : datumCopy(provider, false, -1);
+            out->offer[k] = ProviderOffer{false, -1};  // a key of its own, whatever its provider
+            latest[k] = from;
+            out->row[k] = by_suffix->row->tts_tid;
+            ++out->count;
+        } else if (from > latest[k]) {
+            latest[k] = from;
+            out->row[k] = by_suffix->row->tts_tid;
         }
-        out->rule = key.rule;
-        out->matched_model = name;
-        out->matched_provider = key_provider;
-        out->matched_provider_null = key_provider_null;
+    }
+}
+
+// Ranks each offer against a provider family (0: the provider itself, k: its k-th alias, -1: another).
+void rank_offers(Offers* offers, const ProviderFamily& family) {
+    for (size_t i = 0; i < offers->count; ++i) {
+        if (offers->offer[i].null) continue;
+        offers->offer[i].rank = -1;
+        for (size_t k = 0; k < family.count; ++k)
+            if (same_text(offers->provider[i], family.names[k])) {
+                offers->offer[i].rank = static_cast<int>(k);
+                break;
+            }
+    }
+}
+
+const char* choice_name(ProviderChoiceKind kind) {
+    switch (kind) {
+        case ProviderChoiceKind::None: return "no provider applies";
+        case ProviderChoiceKind::Preferred: return "the event's provider";
+        case ProviderChoiceKind::Alias: return "an alias of the provider";
+        case ProviderChoiceKind::NullProvider: return "the provider-NULL price";
+        case ProviderChoiceKind::OnlyProvider: return "the only provider that prices it";
+        case ProviderChoiceKind::Ambiguous: return "several providers, none chosen";
+    }
+    return "?";
+}
+
+void trace_line(List** trace, const char* rule, bool any_prefix, Datum name, const Offers& offers,
+                ProviderChoiceKind kind) {
+    if (trace == nullptr) return;
+    StringInfoData line;
+    initStringInfo(&line);
+    appendStringInfo(&line, "%s: %s%s [", rule, any_prefix ? "*/" : "", TextDatumGetCString(name));
+    for (size_t i = 0; i < offers.count; ++i) {
+        const char* key = offers.model[i] != 0
+                              ? price_key_text(offers.model[i], offers.offer[i].null ? 0 : offers.provider[i])
+                          : offers.offer[i].null ? "NULL"
+                                                 : TextDatumGetCString(offers.provider[i]);
+        appendStringInfo(&line, "%s%s", i ? ", " : "", key);
+    }
+    appendStringInfo(&line, "] -> %s", choice_name(kind));
+    *trace = lappend(*trace, line.data);
+}
+
+struct Lookup {
+    KeyScan* scan;    // prices_model_provider_from, 3 keys
+    KeyScan by_name;  // the same index, 2 keys; opened on first use
+    bool by_name_open;
+    KeyScan by_suffix;  // prices_unprefixed, 1 key; opened on first use
+    bool by_suffix_open;
+    Datum at;
+    List** trace;
+};
+
+bool has_other_provider(const Offers& offers) {
+    for (size_t i = 0; i < offers.count; ++i)
+        if (!offers.offer[i].null && offers.offer[i].rank < 0) return true;
+    return false;
+}
+
+// The names of the core's matching for (model, provider), in order (price_name_candidates), each chosen among
+// its providers (choose_provider). The event provider's aliases are read only when the exact name does not
+// settle it: priced neither for the provider itself nor for NULL, or priced for another provider too.
+bool match(Lookup* lookup, Datum model, Datum provider, bool provider_null, bool with_alias, FoundPrice* out) {
+    TextView m = text_view(model, false);
+    ProviderFamily event_family;
+    event_family.count = provider_null ? 0 : 1;
+    event_family.names[0] = provider;
+    bool aliases_read = provider_null;
+    NameCandidates candidates;
+    auto list_candidates = [&] {
+        std::string_view spellings[kMaxProviderSpellings];
+        for (size_t i = 0; i < event_family.count; ++i) {
+            TextView t = text_view(event_family.names[i], false);
+            spellings[i] = std::string_view(t.data, t.length);
+        }
+        core_or_raise([&] {
+            candidates = price_name_candidates(std::string_view(m.data, m.length), !provider_null, spellings,
+                                               event_family.count, with_alias);
+        });
+    };
+    auto read_aliases = [&] {
+        if (aliases_read) return;
+        provider_family(provider, &event_family);
+        aliases_read = true;
+        list_candidates();  // the same first candidate; provider keys for every spelling after it
+    };
+    list_candidates();
+    ProviderFamily prefix_family;  // the provider the model's prefix names, and its aliases once read
+    prefix_family.count = 0;
+    bool prefix_aliases_read = false;
+    Offers* offers = static_cast<Offers*>(palloc(sizeof(Offers)));
+    for (size_t i = 0; i < candidates.count; ++i) {
+        if (i == 1) read_aliases();
+        const NameCandidate& c = candidates.items[i];
+        if (c.rule == MatchRule::ModelAlias) {
+            Datum target, target_provider;
+            bool target_provider_null;
+            if (!model_alias(model, &target, &target_provider, &target_provider_null)) continue;
+            if (target_provider_null) {  // the alias names no provider: the event's
+                target_provider = provider;
+                target_provider_null = provider_null;
+            }
+            if (lookup->trace)
+                *lookup->trace =
+                    lappend(*lookup->trace, psprintf("model alias: %s -> %s%s%s", TextDatumGetCString(model),
+                                                     TextDatumGetCString(target), target_provider_null ? "" : " @",
+                                                     target_provider_null ? "" : TextDatumGetCString(target_provider)));
+            if (match(lookup, target, target_provider, target_provider_null, false, out)) {
+                out->rule = MatchRule::ModelAlias;
+                out->via_alias = true;
+                out->alias_model = target;
+                return true;
+            }
+            continue;
+        }
+        Datum name;
+        if (c.key_spelling >= 0) {
+            TextView s = text_view(event_family.names[c.key_spelling], false);
+            name = PointerGetDatum(cstring_to_text(psprintf("%.*s/%.*s", static_cast<int>(s.length), s.data,
+                                                            static_cast<int>(c.length), m.data + c.begin)));
+        } else {
+            name = c.begin == 0 && c.length == m.length ? model : text_datum(m.data + c.begin, c.length);
+        }
+        KeyScan* scanned = &lookup->by_name;
+        if (c.any_prefix) {
+            if (!OidIsValid(extension_relation_oid("prices_unprefixed"))) continue;  // before 1.5
+            if (!lookup->by_suffix_open) {
+                key_scan_open(&lookup->by_suffix, "prices", "prices_unprefixed", 1);
+                lookup->by_suffix_open = true;
+            }
+            scanned = &lookup->by_suffix;
+            collect_keys_of_name(scanned, name, lookup->at, offers);
+        } else {
+            if (!lookup->by_name_open) {
+                key_scan_open(&lookup->by_name, "prices", "prices_model_provider_from", 2);
+                lookup->by_name_open = true;
+            }
+            collect_offers(scanned, name, lookup->at, offers);
+        }
+        if (c.preferred == PreferredProvider::Event) {
+            rank_offers(offers, event_family);
+            if (!aliases_read && has_other_provider(*offers)) {
+                read_aliases();
+                rank_offers(offers, event_family);
+            }
+        } else if (c.preferred == PreferredProvider::Prefix) {
+            if (prefix_family.count == 0) {
+                prefix_family.count = 1;
+                prefix_family.names[0] = text_datum(m.data, candidates.prefix_length);
+            }
+            rank_offers(offers, prefix_family);
+            if (!prefix_aliases_read && has_other_provider(*offers)) {
+                provider_family(prefix_family.names[0], &prefix_family);
+                prefix_aliases_read = true;
+                rank_offers(offers, prefix_family);
+            }
+        }
+        ProviderChoice choice;
+        core_or_raise([&] { choice = choose_provider(c, offers->offer, offers->count); });
+        trace_line(lookup->trace, match_rule_name(c.rule), c.any_prefix, name, *offers, choice.kind);
+        if (choice.kind == ProviderChoiceKind::None) continue;
+        if (choice.kind == ProviderChoiceKind::Ambiguous) {
+            // Never a pick among them; a later rule may still price the event (the rest of a prefixed name
+            // for the prefix's provider, say). When none does, the first ambiguity is what price_for reports.
+            if (out->ambiguous_count == 0) {
+                out->ambiguous_name = name;
+                for (size_t k = 0; k < offers->count && out->ambiguous_count < FoundPrice::kMaxListed; ++k) {
+                    if (offers->offer[k].null && offers->model[k] == 0) continue;  // (it would have been chosen)
+                    out->ambiguous_model[out->ambiguous_count] = offers->model[k] != 0 ? offers->model[k] : name;
+                    out->ambiguous[out->ambiguous_count++] = offers->offer[k].null ? 0 : offers->provider[k];
+                }
+            }
+            continue;
+        }
+        // The chosen provider's latest price in force: the row the scan saw, fetched by its id.
+        if (!table_tuple_fetch_row_version(scanned->heap, &offers->row[choice.offer], scanned->scan->xs_snapshot,
+                                           scanned->row))
+            elog(ERROR, "usage_meter: a price row vanished during its lookup");
+        read_price_row(scanned, scanned->row, out);
+        out->rule = reported_rule(c, choice.kind);
+        out->choice = choice.kind;
+        out->matched_model = offers->model[choice.offer] != 0 ? offers->model[choice.offer] : name;
+        out->matched_provider_null = offers->offer[choice.offer].null;
+        out->matched_provider = out->matched_provider_null ? 0 : offers->provider[choice.offer];
         return true;
     }
     return false;
+}
+
+}  // namespace
+
+bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, FoundPrice* out, List** trace) {
+    out->via_alias = false;
+    out->alias_model = 0;
+    out->ambiguous_count = 0;
+    // The common case, one probe: the exact name, priced for the event's provider (or for none when it has none).
+    if (probe_price(scan, model, provider, provider_null, at, out)) {
+        out->rule = MatchRule::Exact;
+        out->choice = provider_null ? ProviderChoiceKind::NullProvider : ProviderChoiceKind::Preferred;
+        out->matched_model = model;
+        out->matched_provider = provider;
+        out->matched_provider_null = provider_null;
+        if (trace)
+            *trace = lappend(*trace, psprintf("exact: %s [%s] -> %s", TextDatumGetCString(model),
+                                              provider_null ? "NULL" : TextDatumGetCString(provider),
+                                              choice_name(out->choice)));
+        return true;
+    }
+    Lookup lookup{scan, {}, false, {}, false, at, trace};
+    bool found = match(&lookup, model, provider, provider_null, true, out);
+    if (lookup.by_name_open) key_scan_close(&lookup.by_name);
+    if (lookup.by_suffix_open) key_scan_close(&lookup.by_suffix);
+    return found;
 }
 
 size_t tiers_from_jsonb(Jsonb* tiers, PriceTier* out, const char* argument) {
@@ -330,11 +618,15 @@ UM_FUNCTION(price_for) {
     FoundPrice found;
     KeyScan scan;
     price_scan_open(&scan);
-    bool ok = find_price(&scan, model, provider, provider_null, at, &found);
-    Datum values[12];
-    bool nulls[12];
-    for (int i = 0; i < 12; ++i) nulls[i] = !ok;
+    List* trace = NIL;
+    bool ok = find_price(&scan, model, provider, provider_null, at, &found, &trace);
+    // 12 columns up to 1.4; 1.5 adds candidates (the names considered, one line each).
+    const int natts = desc->natts < 13 ? desc->natts : 13;
+    Datum values[13];
+    bool nulls[13];
+    for (int i = 0; i < 13; ++i) nulls[i] = !ok;
     char* model_text = TextDatumGetCString(model);
+    const char* event_provider = provider_null ? "" : psprintf(" with provider \"%s\"", TextDatumGetCString(provider));
     if (ok) {
         values[0] = Int64GetDatum(found.price_id);
         values[1] = PointerGetDatum(DatumGetTextPCopy(found.matched_model));
@@ -354,16 +646,40 @@ UM_FUNCTION(price_for) {
         const char* matched_provider = found.matched_provider_null
                                            ? "any provider (provider NULL)"
                                            : psprintf("provider \"%s\"", TextDatumGetCString(found.matched_provider));
+        const char* how = found.choice == ProviderChoiceKind::OnlyProvider ? " (the only provider that prices it)"
+                          : found.choice == ProviderChoiceKind::Alias      ? " (an alias of the event's provider)"
+                                                                           : "";
+        const char* alias =
+            found.via_alias ? psprintf(" is a model alias of \"%s\" and", TextDatumGetCString(found.alias_model)) : "";
         values[11] = CStringGetTextDatum(
-            psprintf("%s: model \"%s\" is priced by the entry for \"%s\" and %s, in force since %s",
-                     match_rule_name(found.rule), model_text, TextDatumGetCString(found.matched_model),
-                     matched_provider, timestamptz_to_str(found.effective_from)));
+            psprintf("%s: model \"%s\"%s is priced by the entry for \"%s\" and %s%s, in force since %s",
+                     match_rule_name(found.rule), model_text, alias, TextDatumGetCString(found.matched_model),
+                     matched_provider, how, timestamptz_to_str(found.effective_from)));
+    } else if (found.ambiguous_count > 0) {
+        nulls[11] = false;
+        StringInfoData names;
+        initStringInfo(&names);
+        for (size_t i = 0; i < found.ambiguous_count; ++i)
+            appendStringInfo(&names, "%s%s", i ? ", " : "", price_key_text(found.ambiguous_model[i], found.ambiguous[i]));
+        values[11] = CStringGetTextDatum(
+            psprintf("no price: model \"%s\"%s is ambiguous: \"%s\" is priced by several keys (%s) and none is the event's "
+                     "provider's; record the provider, or set a model alias",
+                     model_text, event_provider, TextDatumGetCString(found.ambiguous_name), names.data));
     } else {
         nulls[11] = false;
-        values[11] = CStringGetTextDatum(psprintf(
-            "no price: model \"%s\"%s%s%s has no price in force at %s, exactly or by provider prefix or dated id",
-            model_text, provider_null ? "" : " with provider \"", provider_null ? "" : TextDatumGetCString(provider),
-            provider_null ? "" : "\"", timestamptz_to_str(DatumGetTimestampTz(at))));
+        values[11] = CStringGetTextDatum(
+            psprintf("no price: model \"%s\"%s has no price in force at %s, exactly, by provider key, model alias, provider "
+                     "prefix or dated id",
+                     model_text, event_provider, timestamptz_to_str(DatumGetTimestampTz(at))));
+    }
+    if (natts == 13) {
+        const int n = list_length(trace);
+        Datum* lines = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        int k = 0;
+        ListCell* cell;
+        foreach (cell, trace) lines[k++] = CStringGetTextDatum(static_cast<char*>(lfirst(cell)));
+        values[12] = PointerGetDatum(construct_array(lines, n, TEXTOID, -1, false, TYPALIGN_INT));
+        nulls[12] = false;
     }
     key_scan_close(&scan);
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
@@ -518,4 +834,63 @@ UM_FUNCTION(import_litellm_prices) {
     Datum values[3] = {Int64GetDatum(added), Int64GetDatum(unchanged), Int64GetDatum(skipped)};
     bool nulls[3] = {false, false, false};
     return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+// price_suggestions(model, provider DEFAULT NULL) -> text[]: the price keys ("model (provider)", or "model" for
+// a provider-NULL price) that a set_model_alias or a price could use for a model without one: the providers of
+// an ambiguous name first, then every priced name with the same fingerprint (model_fingerprint: case,
+// separators, a provider prefix and a date aside). At most kMaxSuggestions, in that order.
+UM_FUNCTION(price_suggestions) {
+    constexpr int kMaxSuggestions = 10;
+    constexpr size_t kFingerprintBytes = 4 * kMaxNameLength;
+    Datum model = name_arg(fcinfo, 0, "model");
+    bool provider_null = PG_ARGISNULL(1);
+    Datum provider = provider_null ? 0 : PG_GETARG_DATUM(1);
+    if (!provider_null) {
+        TextView p = text_view(provider, false);
+        core_or_raise([&] { check_optional_name("provider", p.data, p.length); });
+    }
+    MemoryContext caller = CurrentMemoryContext;
+    Datum found[kMaxSuggestions];
+    int count = 0;
+    auto add = [&](const char* key) {
+        for (int i = 0; i < count; ++i)
+            if (strcmp(TextDatumGetCString(found[i]), key) == 0) return;
+        if (count < kMaxSuggestions) found[count++] = CStringGetTextDatum(key);
+    };
+
+    // An ambiguous name: each of its providers.
+    FoundPrice* price = static_cast<FoundPrice*>(palloc(sizeof(FoundPrice)));
+    KeyScan scan;
+    price_scan_open(&scan);
+    bool priced = find_price(&scan, model, provider, provider_null,
+                             TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), price);
+    key_scan_close(&scan);
+    if (!priced)
+        for (size_t i = 0; i < price->ambiguous_count; ++i)
+            add(price_key_text(price->ambiguous_model[i], price->ambiguous[i]));
+
+    // Priced names with the same fingerprint.
+    TextView m = text_view(model, false);
+    char* own = static_cast<char*>(palloc(kFingerprintBytes));
+    size_t own_length = 0;
+    core_or_raise([&] { own_length = model_fingerprint(std::string_view(m.data, m.length), own, kFingerprintBytes); });
+    char* other = static_cast<char*>(palloc(kFingerprintBytes));
+    spi_connect();
+    static Statement<0> keys = {"SELECT DISTINCT p.model, p.provider FROM usage_meter.prices AS p ORDER BY 1, 2 NULLS FIRST",
+                                {}};
+    run(keys, Access::kReadOnly, 0);
+    for (uint64 row = 0; row < SPI_processed && count < kMaxSuggestions && own_length > 0; ++row) {
+        bool isnull, key_provider_null;
+        TextView k = text_view(result_value(row, 1, &isnull), false);
+        size_t length = 0;
+        core_or_raise([&] { length = model_fingerprint(std::string_view(k.data, k.length), other, kFingerprintBytes); });
+        if (length != own_length || memcmp(own, other, length) != 0) continue;
+        Datum key_provider = result_value(row, 2, &key_provider_null);
+        MemoryContext spi = MemoryContextSwitchTo(caller);
+        add(price_key_text(result_value(row, 1, &isnull), key_provider_null ? 0 : key_provider));
+        MemoryContextSwitchTo(spi);
+    }
+    SPI_finish();
+    PG_RETURN_ARRAYTYPE_P(construct_array(found, count, TEXTOID, -1, false, TYPALIGN_INT));
 }

@@ -1,12 +1,14 @@
-// Price lookup shared by the ledger trigger and price_for(): the price in force for a model and provider at a
-// time, found by index scans through prices_model_provider_from under the keys the core's model matching
-// lists, first hit wins.
+// Price lookup shared by the ledger trigger, reprice and price_for(): the price in force for a model and
+// provider at a time. The core's model matching lists the names to try and chooses among the providers that
+// price a name; the lookup reads them through prices_model_provider_from. In the common case (the exact name
+// priced for the event's provider, or for none when the event has no provider) it is one index probe.
 #pragma once
 
 #include "datum_convert.h"
 #include "key_scan.h"
 
 extern "C" {
+#include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 }
 
@@ -20,9 +22,20 @@ struct FoundPrice {
     size_t tier_count;
     PriceTier tiers[kMaxTiers];
     MatchRule rule;
-    Datum matched_model;     // text
-    Datum matched_provider;  // text, or 0 when provider_null
+    ProviderChoiceKind choice;  // how the provider was chosen among those pricing matched_model
+    Datum matched_model;        // text
+    Datum matched_provider;     // text, or 0 when provider_null
     bool matched_provider_null;
+    bool via_alias;     // the model is a model alias (rule ModelAlias) of alias_model
+    Datum alias_model;  // text
+    // When no price applies because several providers (or keys) price a name and none is the event's (or
+    // NULL): the name and up to kMaxListed of the keys, as model and provider (0: NULL). ambiguous_count 0
+    // otherwise.
+    static constexpr size_t kMaxListed = 8;
+    size_t ambiguous_count;
+    Datum ambiguous_name;
+    Datum ambiguous_model[kMaxListed];
+    Datum ambiguous[kMaxListed];
 };
 
 // Whether usage_meter.prices has the tiers column (1.1 and later).
@@ -31,8 +44,10 @@ bool prices_have_tiers();
 // Opens the scan find_price uses.
 void price_scan_open(KeyScan* scan);
 
-// Looks the price up; false when no key has a price in force at `at`. model must not be NULL.
-bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, FoundPrice* out);
+// Looks the price up; false when no name yields one at `at` (or a name is ambiguous: out->ambiguous_count).
+// model must not be NULL. `trace`, when given, receives one line (a palloc'd C string) per name considered.
+bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, FoundPrice* out,
+                List** trace = nullptr);
 
 // The unit price in force at `at` for the operation, from unit_prices_operation_from (operation,
 // effective_from); false when the operation has none.

@@ -19,6 +19,7 @@ SELECT usage_meter.set_price('m', 1, 2), usage_meter.set_price('m', 3, 4, effect
 SELECT usage_meter.set_tenant('acme', 'Europe/Paris', 10), usage_meter.set_tenant('globex', 'America/New_York');
 SELECT usage_meter.set_limit('acme', NULL, 'cost', 'month', 100), usage_meter.set_limit('acme', '*', 'tokens', 'day', 1e6);
 INSERT INTO usage_meter.reader_tenants (tenant, role_name) VALUES ('acme', 'acme_dashboard');
+SELECT usage_meter.set_model_alias('m-deployment', 'm', 'p'), usage_meter.set_provider_alias('p-eu', 'p');
 SELECT usage_meter.usage_record(t, 'user' || (i % 5), CASE WHEN i % 7 = 0 THEN 'search' ELSE 'chat' END, 'm',
                                 i * 10, i, i % 3, 0, 0, CASE WHEN i % 7 = 0 THEN i END, NULL,
                                 CASE WHEN i % 2 = 0 THEN 'p' END, '2026-10-01 00:00Z'::timestamptz + i * interval '3 hours',
@@ -73,6 +74,11 @@ SELECT 'restored event voided: ' || (usage_meter.void_event('acme', (SELECT min(
                                                                      WHERE tenant = 'acme' AND event_id > 5), 'after restore') IS NOT NULL);
 SELECT 'verify() differences after: ' || count(*) FROM usage_meter.verify();
 SELECT 'reader binding kept: ' || count(*) FROM usage_meter.reader_tenants WHERE role_name = 'acme_dashboard';
+-- Aliases: the admin's are kept, the built-in ones are there once (created by the extension, not dumped).
+SELECT 'aliases kept: ' || (SELECT count(*) FROM usage_meter.model_aliases WHERE alias = 'm-deployment')
+       || ' ' || (SELECT count(*) FROM usage_meter.provider_aliases WHERE NOT builtin AND provider = 'p-eu')
+       || ' ' || (SELECT count(*) FROM usage_meter.provider_aliases WHERE builtin AND provider = 'vertex_ai');
+SELECT 'alias prices after restore: ' || rule FROM usage_meter.price_for('m-deployment', 'p-eu');
 -- The dropped month stays refused (its keys are gone, so a retry must not count again).
 \set ON_ERROR_STOP off
 SELECT usage_meter.usage_record('acme', 'old', 'chat', 'm', 1, 1, occurred_at => '2026-09-15 01:00Z', idempotency_key => 'sept-1');
@@ -87,6 +93,8 @@ SQL
         grep -q "restored event voided: true" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "verify() differences after: 0" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "reader binding kept: 1" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "aliases kept: 1 1 15" "$UM_ROOT/build/dump_after.txt" &&
+        grep -q "alias prices after restore: model alias" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "september events: 0" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "partitions created after restore: events_2026_11" "$UM_ROOT/build/dump_after.txt" &&
         grep -q "verify() after create_partitions: 0" "$UM_ROOT/build/dump_after.txt" || ok=1
