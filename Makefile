@@ -37,7 +37,8 @@ REGRESS += provider_payloads record_response
 ISOLATION += record_response_race
 
 # -- ledger trust: corrections, repair, retention, roles, dump, upgrade (old versions served by this library)
-REGRESS += roles search_path_trap corrections rebuild hostile_input restore retention old_versions
+REGRESS += roles search_path_trap corrections rebuild hostile_input restore retention old_versions maintenance
+ISOLATION += maintain_twice
 ISOLATION += rebuild_while_recording retention_race
 
 # -- where features meet: reversals under reprice, bounds, lock order on the ledger, zones (1.4)

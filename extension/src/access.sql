@@ -102,7 +102,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT ON usage_meter.tenants, usage_meter.tenant_markups, usage_meter.prices, usage_meter.unit_prices,
     usage_meter.provider_aliases, usage_meter.model_aliases,
     usage_meter.limits, usage_meter.events, usage_meter.idempotency_keys, usage_meter.retention,
-    usage_meter.daily_rollup, usage_meter.counters, usage_meter.daily_usage, usage_meter.reservations,
-    usage_meter.alerts, usage_meter.reader_tenants
+    usage_meter.retention_policy, usage_meter.daily_rollup, usage_meter.counters, usage_meter.daily_usage,
+    usage_meter.reservations, usage_meter.alerts, usage_meter.reader_tenants
     TO usage_meter_reader, usage_meter_admin;
 GRANT INSERT, DELETE ON usage_meter.reader_tenants TO usage_meter_admin;

@@ -1,6 +1,7 @@
 -- Retention: the ledger's monthly partitions (create_partition, create_partitions), dropping whole months of
 -- raw events (drop_events_before) while the summaries keep the history, and the first day whose raw events
--- are all kept (verifiable_since), from which verify() and rebuild() compare. The tables are in tables.sql.
+-- are all kept (verifiable_since), from which verify() and rebuild() compare; maintain(), which runs every
+-- periodic job, with its retention policy and its pg_cron schedule. The tables are in tables.sql.
 --
 -- One lock order on the ledger: the parent usage_meter.events first, then its partitions. Every statement
 -- locks the parent before its partitions; create_partition and drop_events_before take ACCESS EXCLUSIVE on the
@@ -169,3 +170,119 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION usage_meter.drop_events_before IS 'Drops the raw events of every UTC month before cutoff''s; summaries keep the history, keys stay 35 days as tombstones';
+
+------------------------------------------------------------------------------------------------------------
+-- Maintenance: every periodic job in one call (maintain), the retention policy it applies (set_retention),
+-- and its schedule with pg_cron (schedule_maintenance). Admin functions.
+------------------------------------------------------------------------------------------------------------
+-- set_retention(keep) -> the policy now: maintain() drops the raw events of every UTC month that ended more
+-- than `keep` ago (drop_events_before(now() - keep)); the summaries keep the history. NULL keeps everything.
+-- At least one month, so the cut is always a month start before the current month; at most 1000 years.
+CREATE FUNCTION usage_meter.set_retention(keep interval)
+RETURNS interval
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF keep IS NULL THEN
+        DELETE FROM usage_meter.retention_policy;
+        RETURN NULL;
+    END IF;
+    IF keep OPERATOR(pg_catalog.<) interval '1 month' OR keep OPERATOR(pg_catalog.>) interval '1000 years' THEN
+        RAISE EXCEPTION 'invalid keep: "%" (1 month to 1000 years; NULL keeps every raw event)', keep
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Raw events are dropped by whole UTC months, such as keep => ''13 months''.';
+    END IF;
+    INSERT INTO usage_meter.retention_policy AS p (singleton, keep) VALUES (true, set_retention.keep)
+        ON CONFLICT ON CONSTRAINT retention_policy_pkey
+        DO UPDATE SET keep = excluded.keep, updated_at = pg_catalog.now();
+    RETURN keep;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.set_retention IS 'How long maintain() keeps raw events (at least 1 month; NULL: forever)';
+
+-- maintain() -> one row per job, with what it did. Every job is idempotent: run it hourly (schedule_maintenance)
+-- or from a system cron. One maintain() at a time: a second one waits for the first to commit, then finds
+-- nothing left to do. Recording goes on meanwhile (it waits a moment while a partition is created or dropped).
+--   partitions    create_partitions(3): this UTC month and 3 ahead, and the months of rows waiting in the
+--                 default partition, whose rows move into them
+--   reservations  purge_reservations(tenant, '7 days') for every tenant with reservations
+--   retention     with a policy (set_retention), drop_events_before(now() - keep)
+CREATE FUNCTION usage_meter.maintain()
+RETURNS TABLE (job text, done bigint, detail text)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    waiting bigint;
+    created bigint;
+    purged bigint := 0;
+    t text;
+    keep_for interval;
+BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('usage_meter.maintain'));
+
+    SELECT pg_catalog.count(*) INTO waiting FROM usage_meter.events_default;
+    SELECT pg_catalog.count(*) INTO created FROM usage_meter.create_partitions(3) AS c;
+    job := 'partitions';
+    done := created;
+    detail := pg_catalog.format('%s partitions created, %s rows moved out of the default partition', created,
+                                waiting OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM usage_meter.events_default));
+    RETURN NEXT;
+
+    FOR t IN SELECT DISTINCT r.tenant FROM usage_meter.reservations AS r ORDER BY 1 LOOP
+        purged := purged OPERATOR(pg_catalog.+) usage_meter.purge_reservations(t, interval '7 days');
+    END LOOP;
+    job := 'reservations';
+    done := purged;
+    detail := pg_catalog.format('%s reservations closed or expired more than 7 days ago deleted', purged);
+    RETURN NEXT;
+
+    SELECT p.keep INTO keep_for FROM usage_meter.retention_policy AS p;
+    job := 'retention';
+    IF keep_for IS NULL THEN
+        done := 0;
+        detail := 'no retention policy (set_retention): every raw event is kept';
+    ELSE
+        done := usage_meter.drop_events_before(pg_catalog.now() OPERATOR(pg_catalog.-) keep_for);
+        detail := pg_catalog.format('%s raw events dropped; kept from %s (policy: %s)', done,
+                                    (SELECT r.kept_from FROM usage_meter.retention AS r), keep_for);
+    END IF;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.maintain IS 'Every periodic job, idempotently: partitions ahead, reservations purged, the retention policy applied';
+
+-- schedule_maintenance(cron) -> the pg_cron job id: one job, usage_meter_maintain, running maintain() on that
+-- schedule (registered, or updated when it exists). pg_cron must be installed in this database; the job runs
+-- as the caller.
+CREATE FUNCTION usage_meter.schedule_maintenance(cron text DEFAULT '7 * * * *')
+RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job_id bigint;
+BEGIN
+    IF cron IS NULL OR pg_catalog.btrim(cron) OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'invalid cron: it must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension AS x WHERE x.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format('Install pg_cron (shared_preload_libraries = ''pg_cron'', then CREATE EXTENSION '
+                                           'pg_cron) and call this again. If pg_cron runs in another database, run there: '
+                                           'SELECT cron.schedule_in_database(''usage_meter_maintain'', %L, '
+                                           '''SELECT * FROM usage_meter.maintain()'', %L). Without pg_cron, a system '
+                                           'crontab line: %s psql -d %s -c ''SELECT * FROM usage_meter.maintain()''',
+                                           cron, pg_catalog.current_database(), cron, pg_catalog.current_database());
+    END IF;
+    BEGIN
+        EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job_id
+            USING 'usage_meter_maintain', cron, 'SELECT * FROM usage_meter.maintain()';
+    EXCEPTION WHEN invalid_parameter_value OR internal_error THEN
+        RAISE EXCEPTION 'invalid cron: "%" (%)', cron, SQLERRM
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Five fields, minute hour day-of-month month day-of-week, such as ''7 * * * *''.';
+    END;
+    RETURN job_id;
+END
+$$;
+COMMENT ON FUNCTION usage_meter.schedule_maintenance IS 'Runs maintain() from pg_cron on this schedule (one job, usage_meter_maintain)';

@@ -218,6 +218,15 @@ CREATE TABLE usage_meter.retention (
 );
 COMMENT ON TABLE usage_meter.retention IS 'Raw events before kept_from were dropped by drop_events_before';
 
+-- The retention policy maintain() applies (set_retention, retention.sql): raw events older than `keep` are
+-- dropped by whole UTC months. No row: every raw event is kept. Global, like retention.
+CREATE TABLE usage_meter.retention_policy (
+    singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    keep        interval NOT NULL CHECK (keep >= interval '1 month'),
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE usage_meter.retention_policy IS 'How long maintain() keeps raw events (whole UTC months); no row: forever';
+
 ------------------------------------------------------------------------------------------------------------
 -- Rollups. Writers add to the row of their own slot (the backend id modulo usage_meter.counter_slots), so
 -- concurrent writers of one hot tenant do not queue on one row lock; readers sum the slots. rebuild() adds
@@ -369,6 +378,7 @@ SELECT pg_catalog.pg_extension_config_dump('usage_meter.events_default', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.idempotency_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.retention', '');
+SELECT pg_catalog.pg_extension_config_dump('usage_meter.retention_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.daily_rollup', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.counters', '');
 SELECT pg_catalog.pg_extension_config_dump('usage_meter.reservations', '');
