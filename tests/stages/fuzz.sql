@@ -34,7 +34,11 @@ DECLARE
     fns text[] := ARRAY['usage_record', 'usage_record', 'usage_record', 'usage_record', 'usage_record', 'check_limit', 'live_usage', 'period_bounds',
                         'set_tenant', 'set_price', 'set_unit_price', 'set_limit', 'remove_limit', 'void_event',
                         'correct_event', 'rebuild', 'verify', 'health', 'roll_up', 'drop_events_before',
-                        'create_partitions'];
+                        'create_partitions', 'set_model_alias', 'remove_model_alias', 'set_provider_alias',
+                        'remove_provider_alias', 'price_for', 'price_suggestions', 'maintain', 'set_retention'];
+    intervals text[] := ARRAY[NULL, '0', '-1 month', '1 second', '29 days', '1 month', '1000000 years', '1000 years',
+                              '-178000000 years', '1 mon -40 days'];
+    p_intervals text[] := ARRAY[NULL, '1 month', '13 months'];
     p_texts text[] := ARRAY['acme', 'globex', 'alice', 'bob', 'm', 'chat', 'search'];
     p_nums text[] := ARRAY[NULL, '0', '1', '0.1', '2.5'];
     p_ints text[] := ARRAY['0', '1', '42', '1000'];
@@ -118,6 +122,21 @@ BEGIN
                 pg_temp.pick(p_times, times))
             WHEN 'create_partitions' THEN format('SELECT count(*) AS created FROM usage_meter.create_partitions(%L::integer)',
                 pg_temp.pick(p_ints, ints))
+            WHEN 'set_model_alias' THEN format('SELECT usage_meter.set_model_alias(%L::text, %L::text, %L::text)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts))
+            WHEN 'remove_model_alias' THEN format('SELECT usage_meter.remove_model_alias(%L::text)',
+                pg_temp.pick(p_texts, texts))
+            WHEN 'set_provider_alias' THEN format('SELECT usage_meter.set_provider_alias(%L::text, %L::text, %L::integer)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts), pg_temp.pick(p_ints, ints))
+            WHEN 'remove_provider_alias' THEN format('SELECT usage_meter.remove_provider_alias(%L::text, %L::text)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts))
+            WHEN 'price_for' THEN format('SELECT * FROM usage_meter.price_for(%L::text, %L::text, %L::timestamptz)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts), pg_temp.pick(p_times, times))
+            WHEN 'price_suggestions' THEN format('SELECT usage_meter.price_suggestions(%L::text, %L::text)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts))
+            WHEN 'maintain' THEN 'SELECT (sum(done) FILTER (WHERE job = ''retention''))::bigint AS dropped FROM usage_meter.maintain()'
+            WHEN 'set_retention' THEN format('SELECT usage_meter.set_retention(%L::interval)',
+                pg_temp.pick(p_intervals, intervals))
             WHEN 'verify' THEN 'SELECT * FROM usage_meter.verify()'
             WHEN 'health' THEN 'SELECT * FROM usage_meter.health()'
             ELSE (ARRAY['SELECT usage_meter.roll_up(NULL)', 'SELECT usage_meter.roll_up(''{}'')',
@@ -131,7 +150,7 @@ BEGIN
                 IF NOT result.duplicate THEN expected := expected + 1; END IF;
             ELSIF fn = 'void_event' THEN expected := expected + 1;
             ELSIF fn = 'correct_event' THEN expected := expected + 2;
-            ELSIF fn = 'drop_events_before' THEN expected := expected - result.dropped;
+            ELSIF fn IN ('drop_events_before', 'maintain') THEN expected := expected - result.dropped;
             END IF;
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE;
