@@ -18,7 +18,8 @@ um_expect() {
 # Installs the Debian packages the build and the tests need (only those missing).
 um_deps() {
     local packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev g++ make cmake
-                    libgtest-dev googletest pkg-config tzdata clang-format-14)
+                    libgtest-dev googletest pkg-config tzdata clang-format-14
+                    debhelper dpkg-dev postgresql-server-dev-all python3 git)  # this line: tests/stages/90-package.sh
     local missing=()
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
