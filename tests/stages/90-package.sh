@@ -78,7 +78,8 @@ package_test() {
         echo "note: make dist archives HEAD; changes not committed are not in the package"
     dir=$(mktemp -d /tmp/usage_meter_package.XXXXXX)
     if package_build "$dir" "$version"; then
-        if dpkg -i "$dir/${UM_PACKAGE}_${version}_$(dpkg --print-architecture).deb" >"$dir/dpkg.log" 2>&1; then
+        if DEBIAN_FRONTEND=noninteractive dpkg -i "$dir/${UM_PACKAGE}_${version}_$(dpkg --print-architecture).deb" \
+            >"$dir/dpkg.log" 2>&1; then
             # every packaged file on disk is the package's (so the suite below runs against them)
             dpkg -V "$UM_PACKAGE" || rc=1
             package_files "$dir" || rc=1
@@ -91,8 +92,8 @@ package_test() {
         rc=1
     fi
     # Leave the machine as it was: no package, the tree's build installed (the stages after this one use it).
-    if package_installed || dpkg-query -W "$UM_PACKAGE" >/dev/null 2>&1; then
-        dpkg -P "$UM_PACKAGE" >/dev/null || rc=1
+    if dpkg-query -W "$UM_PACKAGE" >/dev/null 2>&1; then  # installed, or half so
+        DEBIAN_FRONTEND=noninteractive dpkg -P "$UM_PACKAGE" >"$dir/purge.log" 2>&1 || { cat "$dir/purge.log"; rc=1; }
     fi
     make -C "$UM_ROOT" --no-print-directory install >/dev/null || rc=1
     rm -rf "$dir"
