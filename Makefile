@@ -82,3 +82,16 @@ $(DATA_built): $(addprefix $(srcdir)/extension/src/,$(addsuffix .sql,$(EXTENSION
 	      '\echo Use "CREATE EXTENSION usage_meter" to load this file. \quit'; \
 	  for f in $(filter %.sql,$^); do printf '\n-- %s\n\n' "$${f#$(srcdir)/}"; cat "$$f"; done; } >$@.tmp
 	mv $@.tmp $@
+
+# The PGXN distribution: META.json is checked against the spec and the control file, then git archive writes
+# the committed tree (HEAD) as dist/usage_meter-<version>.tar.gz, version being default_version as a SemVer
+# (1.5 -> 1.5.0, as META.json spells it). DISTDIR=... writes it elsewhere.
+DISTVERSION = $(EXTVERSION)$(if $(word 3,$(subst ., ,$(EXTVERSION))),,$(if $(word 2,$(subst ., ,$(EXTVERSION))),.0,.0.0))
+DISTDIR = dist
+dist:
+	python3 $(srcdir)/scripts/check_meta.py
+	mkdir -p $(DISTDIR)
+	git -C $(srcdir) archive --format=tar.gz --prefix=$(EXTENSION)-$(DISTVERSION)/ \
+	    -o $(abspath $(DISTDIR))/$(EXTENSION)-$(DISTVERSION).tar.gz HEAD
+	@echo "wrote $(DISTDIR)/$(EXTENSION)-$(DISTVERSION).tar.gz"
+.PHONY: dist
