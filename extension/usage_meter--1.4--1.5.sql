@@ -419,3 +419,16 @@ REVOKE ALL ON FUNCTION usage_meter.set_retention(interval), usage_meter.maintain
     usage_meter.schedule_maintenance(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION usage_meter.set_retention(interval), usage_meter.maintain(),
     usage_meter.schedule_maintenance(text) TO usage_meter_admin;
+
+-- ------------------------------------------------------------------------------------------------------------
+-- release(tenant, reservation_id): the tenant-first form of release (ids are unique per database only).
+-- ------------------------------------------------------------------------------------------------------------
+-- The tenant-first form: ids are unique per database only, so where several databases hold tenants a call names
+-- its tenant; another tenant's reservation is unknown to it (22023).
+CREATE FUNCTION usage_meter.release(tenant text, reservation_id bigint)
+RETURNS boolean
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET enable_seqscan = off
+    AS 'MODULE_PATHNAME', 'release_for_tenant';
+COMMENT ON FUNCTION usage_meter.release(text, bigint) IS 'release(reservation_id) for one tenant: another tenant''s reservation is unknown';
+REVOKE ALL ON FUNCTION usage_meter.release(text, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION usage_meter.release(text, bigint) TO usage_meter_writer, usage_meter_admin;

@@ -275,3 +275,11 @@ RESET enable_bitmapscan;
 RESET enable_seqscan;
 DROP INDEX usage_meter.reservations_by_tokens, usage_meter.reservations_brin;
 SELECT usage_meter.reserve('again', 'u', estimated_tokens => 3) IS NOT NULL AS admitted_after_drop;
+
+-- release(tenant, reservation_id), the tenant-first form: another tenant's reservation is unknown to it.
+SELECT usage_meter.reserve('again', 'u', estimated_tokens => 1) AS tenant_first_id \gset
+SELECT usage_meter.release('someone-else', :tenant_first_id);
+SELECT usage_meter.release(NULL, :tenant_first_id);
+SELECT usage_meter.release('again', :tenant_first_id) AS released;
+SELECT usage_meter.release('again', :tenant_first_id);
+SELECT state FROM usage_meter.reservations WHERE reservation_id = :tenant_first_id;

@@ -83,7 +83,8 @@ GRANT EXECUTE ON FUNCTION
     usage_meter.normalize_usage(text, jsonb),
     usage_meter.check_limit(text, text, numeric, bigint),
     usage_meter.reserve(text, text, numeric, bigint, interval),
-    usage_meter.release(bigint)
+    usage_meter.release(bigint),
+    usage_meter.release(text, bigint)
     TO usage_meter_writer;
 
 -- The reader reads periods, live usage, the ledger's state and its comparison with the summaries.

@@ -80,6 +80,14 @@ RETURNS boolean
     AS 'MODULE_PATHNAME', 'release';
 COMMENT ON FUNCTION usage_meter.release IS 'Gives a reservation''s hold back without usage; true when it was still holding';
 
+-- The tenant-first form: ids are unique per database only, so where several databases hold tenants a call names
+-- its tenant; another tenant's reservation is unknown to it (22023).
+CREATE FUNCTION usage_meter.release(tenant text, reservation_id bigint)
+RETURNS boolean
+    LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET enable_seqscan = off
+    AS 'MODULE_PATHNAME', 'release_for_tenant';
+COMMENT ON FUNCTION usage_meter.release(text, bigint) IS 'release(reservation_id) for one tenant: another tenant''s reservation is unknown';
+
 -- Closed reservations are kept (so settling one twice is refused as such, not as unknown) until purged.
 -- Not needed for correctness: closed and expired rows never count. Run it from time to time, per tenant.
 CREATE FUNCTION usage_meter.purge_reservations(tenant text, older_than interval DEFAULT '7 days')

@@ -336,20 +336,39 @@ UM_FUNCTION(reserve) {
 }
 
 // release(reservation_id) -> true when the hold was still live, false when it had expired already.
-UM_FUNCTION(release) {
-    require_arg(fcinfo, 0, "reservation_id");
-    Datum id = PG_GETARG_DATUM(0);
-    static Statement<2> release = {
+namespace {
+
+// Releases reservation `id` (of `tenant` when tenant_known) and says whether its hold was still live.
+bool release_reservation(bool tenant_known, Datum tenant, Datum id) {
+    static Statement<3> release = {
         "UPDATE usage_meter.reservations SET state = 'released', closed_at = pg_catalog.now()"
-        " WHERE reservation_id = $1 AND state IN ('held', 'expired') RETURNING expires_at > $2",
-        {INT8OID, TIMESTAMPTZOID}};
+        " WHERE reservation_id = $1 AND ($3::text IS NULL OR tenant = $3) AND state IN ('held', 'expired')"
+        " RETURNING expires_at > $2",
+        {INT8OID, TIMESTAMPTZOID, TEXTOID}};
     spi_connect();
-    run(release, Access::kReadWrite, 0, sql_arg(id), sql_arg(TimestampTzGetDatum(GetCurrentTimestamp())));
-    if (SPI_processed == 0) raise_not_closable(id, "release", false, 0, 0, true);
+    run(release, Access::kReadWrite, 0, sql_arg(id), sql_arg(TimestampTzGetDatum(GetCurrentTimestamp())),
+        sql_arg_or_null(tenant, !tenant_known));
+    if (SPI_processed == 0) raise_not_closable(id, "release", tenant_known, tenant, 0, true);
     bool isnull;
     bool live = DatumGetBool(result_value(0, 1, &isnull));
     SPI_finish();
-    PG_RETURN_BOOL(live);
+    return live;
+}
+
+}  // namespace
+
+// release(reservation_id): the reservation found by its id alone (ids are unique per database).
+UM_FUNCTION(release) {
+    require_arg(fcinfo, 0, "reservation_id");
+    PG_RETURN_BOOL(release_reservation(false, 0, PG_GETARG_DATUM(0)));
+}
+
+// release(tenant, reservation_id): the tenant-first form, for a deployment where several databases hold
+// tenants (an id is unique per database only); another tenant's reservation is unknown to it.
+UM_FUNCTION(release_for_tenant) {
+    Datum tenant = name_arg(fcinfo, 0, "tenant");
+    require_arg(fcinfo, 1, "reservation_id");
+    PG_RETURN_BOOL(release_reservation(true, tenant, PG_GETARG_DATUM(1)));
 }
 
 namespace usage_meter::pg {
