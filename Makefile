@@ -43,6 +43,9 @@ ISOLATION += rebuild_while_recording retention_race
 
 # -- where features meet: reversals under reprice, bounds, lock order on the ledger, zones (1.4)
 REGRESS += ledger_invariants
+
+# -- analytics: series, top lists, sessions, latency percentiles, forecast (1.5)
+REGRESS += analytics
 ISOLATION += void_reprice_race partition_while_recording drop_while_recording
 
 REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress

@@ -30,14 +30,15 @@ BEGIN
     ELSIF since OPERATOR(pg_catalog.>) until THEN
         RAISE EXCEPTION 'invalid since: % is after until %', since, until USING ERRCODE = 'invalid_parameter_value';
     ELSIF until OPERATOR(pg_catalog.-) since OPERATOR(pg_catalog.>=) 3653 THEN
-        RAISE EXCEPTION 'invalid until: % is % days after since % (a range covers at most 3653 days, ten years)',
-                        until, until OPERATOR(pg_catalog.-) since, since
+        RAISE EXCEPTION 'invalid until: % .. % covers % days (at most 3653, ten years)',
+                        since, until, until OPERATOR(pg_catalog.-) since OPERATOR(pg_catalog.+) 1
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 END
 $$;
 
--- A list of column names (group_by) or one name (dimension, metric, bucket) among the allowed ones.
+-- A list of column names (group_by) or one name (dimension, metric, bucket: an array of one, NULL when the
+-- name is NULL) among the allowed ones.
 CREATE FUNCTION usage_meter.check_report_names(argument text, names text[], allowed text[])
 RETURNS void
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp
@@ -90,7 +91,9 @@ DECLARE
     step interval;
 BEGIN
     PERFORM usage_meter.check_report_range(usage_series.tenant, usage_series.since, usage_series.until);
-    PERFORM usage_meter.check_report_names('bucket', ARRAY[usage_series.bucket], ARRAY['day', 'week', 'month']);
+    PERFORM usage_meter.check_report_names('bucket', CASE WHEN usage_series.bucket IS NOT NULL
+                                                          THEN ARRAY[usage_series.bucket] END,
+                                           ARRAY['day', 'week', 'month']);
     PERFORM usage_meter.check_report_names('group_by', usage_series.group_by,
                                            ARRAY['user_id', 'operation', 'provider', 'model']);
     step := CASE usage_series.bucket WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '1 week'
@@ -148,9 +151,11 @@ RETURNS TABLE (rank integer, key text, value numeric, share numeric)
 AS $$
 BEGIN
     PERFORM usage_meter.check_report_range(top_usage.tenant, top_usage.since, top_usage.until);
-    PERFORM usage_meter.check_report_names('dimension', ARRAY[top_usage.dimension],
+    PERFORM usage_meter.check_report_names('dimension', CASE WHEN top_usage.dimension IS NOT NULL
+                                                             THEN ARRAY[top_usage.dimension] END,
                                            ARRAY['user_id', 'operation', 'provider', 'model']);
-    PERFORM usage_meter.check_report_names('metric', ARRAY[top_usage.metric],
+    PERFORM usage_meter.check_report_names('metric', CASE WHEN top_usage.metric IS NOT NULL
+                                                          THEN ARRAY[top_usage.metric] END,
                                            ARRAY['cost', 'billed_cost', 'tokens', 'requests', 'errors']);
     IF top_usage.n IS NULL THEN
         RAISE EXCEPTION 'n must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -315,9 +320,9 @@ BEGIN
     days_in_month := month_end OPERATOR(pg_catalog.-) month_start OPERATOR(pg_catalog.+) 1;
     SELECT COALESCE((SELECT t.time_zone FROM usage_meter.tenants AS t
                       WHERE t.tenant OPERATOR(pg_catalog.=) spend_forecast.tenant), 'UTC') INTO zone;
-    days_elapsed := GREATEST(1, pg_catalog.round(
+    days_elapsed := pg_catalog.round(GREATEST(1,
         EXTRACT(epoch FROM (spend_forecast.at AT TIME ZONE zone) OPERATOR(pg_catalog.-) month_start::timestamp)
-        OPERATOR(pg_catalog./) 86400, 6));
+        OPERATOR(pg_catalog./) 86400), 6);
     SELECT COALESCE(pg_catalog.sum(c.cost), 0), COALESCE(pg_catalog.sum(c.billed_cost), 0)
       INTO month_to_date, billed_month_to_date
       FROM usage_meter.counters AS c
