@@ -19,7 +19,7 @@ um_expect() {
 um_deps() {
     local packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev g++ make cmake
                     libgtest-dev googletest pkg-config tzdata clang-format-14 nlohmann-json3-dev
-                    postgresql-15-cron
+                    postgresql-15-cron prometheus-postgres-exporter curl
                     debhelper dpkg-dev postgresql-server-dev-all python3 git)  # this line: tests/stages/90-package.sh
     local missing=()
     for p in "${packages[@]}"; do
