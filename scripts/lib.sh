@@ -76,3 +76,13 @@ um_cluster_stop() {
         rm -rf "$UM_CLUSTER_DIR"
     fi
 }
+
+# um_reader_database DB ROLE: a fresh database DB of the running cluster with the extension, and a login role
+# ROLE in usage_meter_reader (bind it to tenants in usage_meter.reader_tenants) for a client that only reads.
+um_reader_database() {
+    local q="psql -X -q -At -v ON_ERROR_STOP=1"
+    $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
+        -c "CREATE DATABASE $1" &&
+        $q -d "$1" -c "SET client_min_messages = warning" -c "CREATE EXTENSION usage_meter" \
+            -c "DROP ROLE IF EXISTS $2" -c "CREATE ROLE $2 LOGIN IN ROLE usage_meter_reader"
+}

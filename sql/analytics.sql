@@ -197,12 +197,18 @@ SELECT * FROM usage_meter.latency_percentiles('acme', '2026-02-02', '2026-02-28'
 SELECT bucket_start, requests, cost FROM usage_meter.usage_series('kiwi', '2026-01-31', '2026-03-01', 'month');
 
 -- Every partition has its session index: the default one, those create_partitions made, and one made later.
+-- Each partition of the ledger before `before` or from 2090 on (the default one included), with its session
+-- index. (The partitions of the months around today depend on the day the test runs.)
+CREATE FUNCTION pg_temp.session_indexes(before text) RETURNS TABLE (partition name, session_index regclass)
+LANGUAGE sql AS $$
+    SELECT c.relname, i.indexrelid::regclass
+      FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
+      LEFT JOIN pg_index AS i ON i.indrelid = c.oid AND i.indexrelid::regclass::text LIKE '%\_session'
+     WHERE h.inhparent = 'usage_meter.events'::regclass AND (c.relname < before OR c.relname > 'events_2090')
+     ORDER BY c.relname
+$$;
 SELECT usage_meter.create_partition('2090-06-01Z');
-SELECT c.relname AS partition, i.indexrelid::regclass AS session_index
-  FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
-  LEFT JOIN pg_index AS i ON i.indrelid = c.oid AND i.indexrelid::regclass::text LIKE '%\_session'
- WHERE h.inhparent = 'usage_meter.events'::regclass AND (c.relname < 'events_2026_04' OR c.relname > 'events_2090')
- ORDER BY c.relname;
+SELECT * FROM pg_temp.session_indexes('events_2026_04');
 SELECT * FROM usage_meter.verify();
 
 -- An update from 1.4 gives the partitions it finds their session index (and create_partition gives new ones).
@@ -214,11 +220,7 @@ SELECT event_id FROM usage_meter.usage_record('acme', 'alice', 'chat', occurred_
 SELECT p FROM usage_meter.create_partitions(0) AS p WHERE p < 'events_2026_03';
 ALTER EXTENSION usage_meter UPDATE TO '1.5';
 SELECT usage_meter.create_partition('2090-06-01Z');
-SELECT c.relname AS partition, i.indexrelid::regclass AS session_index
-  FROM pg_inherits AS h JOIN pg_class AS c ON c.oid = h.inhrelid
-  LEFT JOIN pg_index AS i ON i.indrelid = c.oid AND i.indexrelid::regclass::text LIKE '%\_session'
- WHERE h.inhparent = 'usage_meter.events'::regclass AND (c.relname < 'events_2026_03' OR c.relname > 'events_2090')
- ORDER BY c.relname;
+SELECT * FROM pg_temp.session_indexes('events_2026_03');
 SELECT requests, models FROM usage_meter.session_usage('acme', 's1');
 
 SET client_min_messages = warning;

@@ -12,12 +12,8 @@ exporter_test() (
     local exporter pid="" port
     exporter=$(command -v prometheus-postgres-exporter) || { echo "prometheus-postgres-exporter is not installed"; return 1; }
     mkdir -p "$out"
-    $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+    um_reader_database "$db" um_exporter
     $q -d "$db" <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION usage_meter;
-DROP ROLE IF EXISTS um_exporter;
-CREATE ROLE um_exporter LOGIN IN ROLE usage_meter_reader;
 \o /dev/null
 SELECT usage_meter.set_price('m', 1, 2);
 SELECT usage_meter.set_tenant('acme', 'UTC', 10), usage_meter.set_tenant('globex', 'Asia/Tokyo'),

@@ -10,12 +10,8 @@
 dashboard_test() (
     set -euo pipefail
     local db=usage_meter_dashboard q="psql -X -q -At -v ON_ERROR_STOP=1"
-    $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+    um_reader_database "$db" um_dashboard
     $q -d "$db" <<'SQL'
-SET client_min_messages = warning;
-CREATE EXTENSION usage_meter;
-DROP ROLE IF EXISTS um_dashboard;
-CREATE ROLE um_dashboard LOGIN IN ROLE usage_meter_reader;
 \o /dev/null
 SELECT usage_meter.set_price('m', 1, 2), usage_meter.set_price('big', 10, 20);
 SELECT usage_meter.set_tenant('acme', 'America/New_York', 10), usage_meter.set_tenant('globex');
