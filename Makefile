@@ -10,7 +10,7 @@ MODULE_big = usage_meter
 # The install script of the default version is built from the per-area sources in extension/src, concatenated
 # in this order (each file's header says what it owns); CREATE EXTENSION runs it alone. The released scripts
 # (extension/usage_meter--1.0.sql and the upgrade scripts) are installed as they are and never edited.
-EXTENSION_SQL_SRCS = tables recording pricing limits retention trust access
+EXTENSION_SQL_SRCS = tables recording pricing limits retention trust analytics access
 # default_version, read once from the control file.
 EXTVERSION = $(eval EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(srcdir)/$(EXTENSION).control))$(EXTVERSION)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
@@ -43,6 +43,9 @@ ISOLATION += rebuild_while_recording retention_race
 
 # -- where features meet: reversals under reprice, bounds, lock order on the ledger, zones (1.4)
 REGRESS += ledger_invariants
+
+# -- analytics: series, top lists, sessions, latency percentiles, forecast (1.5)
+REGRESS += analytics
 ISOLATION += void_reprice_race partition_while_recording drop_while_recording
 
 REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress

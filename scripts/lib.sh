@@ -19,7 +19,7 @@ um_expect() {
 um_deps() {
     local packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev g++ make cmake
                     libgtest-dev googletest pkg-config tzdata clang-format-14 nlohmann-json3-dev
-                    postgresql-15-cron
+                    postgresql-15-cron prometheus-postgres-exporter curl
                     debhelper dpkg-dev postgresql-server-dev-all python3 git)  # this line: tests/stages/90-package.sh
     local missing=()
     for p in "${packages[@]}"; do
@@ -75,4 +75,14 @@ um_cluster_stop() {
         runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
         rm -rf "$UM_CLUSTER_DIR"
     fi
+}
+
+# um_reader_database DB ROLE: a fresh database DB of the running cluster with the extension, and a login role
+# ROLE in usage_meter_reader (bind it to tenants in usage_meter.reader_tenants) for a client that only reads.
+um_reader_database() {
+    local q="psql -X -q -At -v ON_ERROR_STOP=1"
+    $q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
+        -c "CREATE DATABASE $1" &&
+        $q -d "$1" -c "SET client_min_messages = warning" -c "CREATE EXTENSION usage_meter" \
+            -c "DROP ROLE IF EXISTS $2" -c "CREATE ROLE $2 LOGIN IN ROLE usage_meter_reader"
 }

@@ -87,14 +87,23 @@ GRANT EXECUTE ON FUNCTION
     usage_meter.release(text, bigint)
     TO usage_meter_writer;
 
--- The reader reads periods, live usage, the ledger's state and its comparison with the summaries.
+-- The reader reads periods, live usage, the ledger's state and its comparison with the summaries, and the
+-- analytics (with the caller's rights: its own tenants; the argument checks they call are its too).
 GRANT EXECUTE ON FUNCTION
     usage_meter.period_bounds(text, timestamptz),
     usage_meter.live_usage(text, text),
     usage_meter.verify(),
     usage_meter.verify_ledger(),
     usage_meter.verifiable_since(),
-    usage_meter.health()
+    usage_meter.health(),
+    usage_meter.usage_series(text, date, date, text, text[], text),
+    usage_meter.top_usage(text, date, date, text, text, integer),
+    usage_meter.session_usage(text, text),
+    usage_meter.latency_percentiles(text, date, date, text[]),
+    usage_meter.spend_forecast(text, text, timestamptz),
+    usage_meter.check_report_range(text, date, date),
+    usage_meter.check_report_names(text, text[], text[]),
+    usage_meter.bucket_start(text, date)
     TO usage_meter_reader;
 
 -- Readers and admins read tables (readers through row-level security); only the admin writes reader bindings.

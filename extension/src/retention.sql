@@ -31,7 +31,7 @@ COMMENT ON FUNCTION usage_meter.verifiable_since IS 'First day whose raw events 
 
 -- The partition of the UTC month starting at month_start: created (if missing) from the default partition's
 -- rows of that month, moved as they are (no trigger fires: not priced or rolled up again), with its own key,
--- reversal index and append-only trigger, then attached (which clones the parent's row trigger onto it).
+-- reversal index, session index and append-only trigger, then attached (which clones the parent's row trigger onto it).
 -- Returns its name, NULL if it existed.
 CREATE FUNCTION usage_meter.create_partition(month_start timestamptz)
 RETURNS text
@@ -60,6 +60,8 @@ BEGIN
                               name, name OPERATOR(pg_catalog.||) '_pkey');
     EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON usage_meter.%I (tenant, reverses_event_id)'
                               ' WHERE reverses_event_id IS NOT NULL', name OPERATOR(pg_catalog.||) '_reversed_once', name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON usage_meter.%I (tenant, session_id) WHERE session_id IS NOT NULL',
+                              name OPERATOR(pg_catalog.||) '_session', name);
     PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
     EXECUTE pg_catalog.format('WITH moved AS (DELETE FROM usage_meter.events_default AS d'
                               ' WHERE d.occurred_at OPERATOR(pg_catalog.>=) $1 AND d.occurred_at OPERATOR(pg_catalog.<) $2'

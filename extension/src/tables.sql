@@ -145,10 +145,11 @@ CREATE TABLE usage_meter.limits (
 --                               default partition's rows of a month into that month's partition. They are
 --                               ordinary tables, not extension members, so pg_dump dumps each once (its
 --                               schema, its ATTACH and its rows) and CREATE EXTENSION never creates one.
--- Keys and indexes are each partition's own, not the parent's: an index of the parent (an extension member)
--- would be cloned onto a partition when pg_dump's restore attaches it, and the partition's own dumped index
--- would then collide with the clone. Per partition they are as strong: the key (tenant, event_id, occurred_at)
--- contains the partition key, and a reversal carries its event's occurred_at, so it is in the same partition.
+-- Keys and indexes (the key, the reversal index, the session index) are each partition's own, not the
+-- parent's: an index of the parent (an extension member) would be cloned onto a partition when pg_dump's
+-- restore attaches it, and the partition's own dumped index would then collide with the clone. Per partition
+-- they are as strong: the key (tenant, event_id, occurred_at) contains the partition key, and a reversal
+-- carries its event's occurred_at, so it is in the same partition.
 -- Idempotency keys live in usage_meter.idempotency_keys (a unique index of a partitioned table must contain
 -- the partition key, so the ledger cannot hold a tenant-wide unique key itself).
 ------------------------------------------------------------------------------------------------------------
@@ -195,6 +196,9 @@ ALTER TABLE usage_meter.events_default ADD CONSTRAINT events_default_pkey PRIMAR
 -- An event is reversed at most once.
 CREATE UNIQUE INDEX events_default_reversed_once ON usage_meter.events_default (tenant, reverses_event_id)
     WHERE reverses_event_id IS NOT NULL;
+-- A session's events (session_usage, analytics.sql): one key lookup per partition.
+CREATE INDEX events_default_session ON usage_meter.events_default (tenant, session_id)
+    WHERE session_id IS NOT NULL;
 
 -- A key is remembered as long as its event's raw row is kept; once drop_events_before has dropped the event,
 -- the key stays as a tombstone until it is 35 days old (recorded_at), and events older than the retention

@@ -35,7 +35,8 @@ DECLARE
                         'set_tenant', 'set_price', 'set_unit_price', 'set_limit', 'remove_limit', 'void_event',
                         'correct_event', 'rebuild', 'verify', 'health', 'roll_up', 'drop_events_before',
                         'create_partitions', 'set_model_alias', 'remove_model_alias', 'set_provider_alias',
-                        'remove_provider_alias', 'price_for', 'price_suggestions', 'maintain', 'set_retention'];
+                        'remove_provider_alias', 'price_for', 'price_suggestions', 'maintain', 'set_retention',
+                        'usage_series', 'top_usage', 'session_usage', 'latency_percentiles', 'spend_forecast'];
     intervals text[] := ARRAY[NULL, '0', '-1 month', '1 second', '29 days', '1 month', '1000000 years', '1000 years',
                               '-178000000 years', '1 mon -40 days'];
     p_intervals text[] := ARRAY[NULL, '1 month', '13 months'];
@@ -137,6 +138,24 @@ BEGIN
             WHEN 'maintain' THEN 'SELECT (sum(done) FILTER (WHERE job = ''retention''))::bigint AS dropped FROM usage_meter.maintain()'
             WHEN 'set_retention' THEN format('SELECT usage_meter.set_retention(%L::interval)',
                 pg_temp.pick(p_intervals, intervals))
+            WHEN 'usage_series' THEN format('SELECT count(*) FROM usage_meter.usage_series(%L::text, %L::date, %L::date, '
+                '%L::text, ARRAY[%L, %L]::text[], %L::text)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_dates, dates), pg_temp.pick(p_dates, dates),
+                pg_temp.pick(ARRAY['day', 'week', 'month'], texts), pg_temp.pick(ARRAY['model', 'user_id'], texts),
+                pg_temp.pick(ARRAY['operation', 'provider'], texts), pg_temp.pick(p_texts, texts))
+            WHEN 'top_usage' THEN format('SELECT count(*) FROM usage_meter.top_usage(%L::text, %L::date, %L::date, '
+                '%L::text, %L::text, %L::integer)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_dates, dates), pg_temp.pick(p_dates, dates),
+                pg_temp.pick(ARRAY['user_id', 'model'], texts), pg_temp.pick(ARRAY['cost', 'tokens'], texts),
+                pg_temp.pick(p_ints, ints))
+            WHEN 'session_usage' THEN format('SELECT * FROM usage_meter.session_usage(%L::text, %L::text)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts))
+            WHEN 'latency_percentiles' THEN format('SELECT count(*) FROM usage_meter.latency_percentiles(%L::text, '
+                '%L::date, %L::date, ARRAY[%L]::text[])',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_dates, dates), pg_temp.pick(p_dates, dates),
+                pg_temp.pick(ARRAY['model', 'operation'], texts))
+            WHEN 'spend_forecast' THEN format('SELECT * FROM usage_meter.spend_forecast(%L::text, %L::text, %L::timestamptz)',
+                pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts), pg_temp.pick(p_times, times))
             WHEN 'verify' THEN 'SELECT * FROM usage_meter.verify()'
             WHEN 'health' THEN 'SELECT * FROM usage_meter.health()'
             ELSE (ARRAY['SELECT usage_meter.roll_up(NULL)', 'SELECT usage_meter.roll_up(''{}'')',
