@@ -1,5 +1,7 @@
 #include "datum_convert.h"
 
+#include <cstring>
+
 extern "C" {
 #include "utils/builtins.h"
 #include "utils/numeric.h"
@@ -11,6 +13,11 @@ TextView text_view(Datum value, bool isnull) {
     if (isnull) return TextView{nullptr, 0};
     text* t = DatumGetTextPP(value);
     return TextView{VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+}
+
+bool text_equal(Datum a, Datum b) {
+    TextView x = text_view(a, false), y = text_view(b, false);
+    return x.length == y.length && std::memcmp(x.data, y.data, x.length) == 0;
 }
 
 char* text_cstring_or_null(Datum value, bool isnull) {

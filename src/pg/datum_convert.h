@@ -15,6 +15,8 @@ struct TextView {
     size_t length;
 };
 TextView text_view(Datum value, bool isnull);
+// Whether two (non-NULL) text datums hold the same bytes.
+bool text_equal(Datum a, Datum b);
 // NUL-terminated copy in the current memory context, or nullptr for SQL NULL.
 char* text_cstring_or_null(Datum value, bool isnull);
 

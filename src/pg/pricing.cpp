@@ -97,11 +97,6 @@ bool probe_price(KeyScan* scan, Datum name, Datum provider, bool provider_null, 
     return true;
 }
 
-bool same_text(Datum a, Datum b) {
-    TextView x = text_view(a, false), y = text_view(b, false);
-    return x.length == y.length && memcmp(x.data, y.data, x.length) == 0;
-}
-
 // A price key as shown to people: "model (provider)", or "model" for a provider-NULL price.
 char* price_key_text(Datum model, Datum provider) {
     return provider == 0 ? TextDatumGetCString(model)
@@ -120,6 +115,11 @@ struct Offers {
     ProviderOffer offer[kMaxOffers];
 };
 
+// Whether offer i is for this provider (NULL included).
+bool same_provider(const Offers& offers, size_t i, Datum provider, bool provider_null) {
+    return provider_null ? offers.offer[i].null : !offers.offer[i].null && text_equal(offers.provider[i], provider);
+}
+
 // One forward scan of the name's rows (ordered by provider, then effective_from) through `by_name`, opened on
 // prices_model_provider_from with 2 keys (model, effective_from <= at).
 void collect_offers(KeyScan* by_name, Datum name, Datum at, Offers* out) {
@@ -133,8 +133,7 @@ void collect_offers(KeyScan* by_name, Datum name, Datum at, Offers* out) {
         bool isnull;
         Datum provider = slot_getattr(by_name->row, provider_column, &isnull);
         size_t last = out->count;  // the same provider as the previous row: a later price of it
-        if (last > 0 && (isnull ? out->offer[last - 1].null
-                                : !out->offer[last - 1].null && same_text(out->provider[last - 1], provider))) {
+        if (last > 0 && same_provider(*out, last - 1, provider, isnull)) {
             out->row[last - 1] = by_name->row->tts_tid;
             continue;
         }
@@ -167,9 +166,7 @@ void collect_keys_of_name(KeyScan* by_suffix, Datum name, Datum at, Offers* out)
         Datum model = slot_getattr(by_suffix->row, model_column, &isnull);
         Datum provider = slot_getattr(by_suffix->row, provider_column, &provider_null);
         size_t k = 0;
-        while (k < out->count &&
-               !(same_text(out->model[k], model) &&
-                 (provider_null ? out->offer[k].null : !out->offer[k].null && same_text(out->provider[k], provider))))
+        while (k < out->count && !(text_equal(out->model[k], model) && same_provider(*out, k, provider, provider_null)))
             ++k;
         if (k == out->count) {
             if (out->count == kMaxOffers) continue;
@@ -192,7 +189,7 @@ void rank_offers(Offers* offers, const ProviderFamily& family) {
         if (offers->offer[i].null) continue;
         offers->offer[i].rank = -1;
         for (size_t k = 0; k < family.count; ++k)
-            if (same_text(offers->provider[i], family.names[k])) {
+            if (text_equal(offers->provider[i], family.names[k])) {
                 offers->offer[i].rank = static_cast<int>(k);
                 break;
             }
@@ -779,33 +776,8 @@ UM_FUNCTION(import_litellm_prices) {
         // Unchanged when the exact (model, provider) price in force at effective_from is the same.
         KeyScan scan;
         price_scan_open(&scan);
-        ScanKeyData keys[3];
-        key_text(&scan, &keys[0], 1, model);
-        if (provider)
-            key_text(&scan, &keys[1], 2, provider_datum);
-        else
-            key_is_null(&keys[1], 2);
-        key_timestamptz_at_most(&keys[2], 3, from);
-        key_scan_rescan(&scan, keys, 3);
         bool same = false;
-        if (key_scan_previous(&scan)) {
-            bool isnull;
-            TupleTableSlot* row = scan.row;
-            *current = FoundPrice();
-            current->price.input_per_mtok =
-                amount_from_numeric(slot_getattr(row, key_scan_column(&scan, "input_per_mtok"), &isnull),
-                                    "input_per_mtok");
-            current->price.output_per_mtok =
-                amount_from_numeric(slot_getattr(row, key_scan_column(&scan, "output_per_mtok"), &isnull),
-                                    "output_per_mtok");
-            Datum d = slot_getattr(row, key_scan_column(&scan, "cache_read_per_mtok"), &isnull);
-            if (!isnull) current->price.cache_read_per_mtok = amount_from_numeric(d, "cache_read_per_mtok");
-            d = slot_getattr(row, key_scan_column(&scan, "cache_write_per_mtok"), &isnull);
-            if (!isnull) current->price.cache_write_per_mtok = amount_from_numeric(d, "cache_write_per_mtok");
-            d = slot_getattr(row, key_scan_column(&scan, "tiers"), &isnull);
-            if (!isnull) current->tier_count = tiers_from_jsonb(DatumGetJsonbP(d), current->tiers, "tiers");
-            current->price.per_request =
-                amount_from_numeric(slot_getattr(row, key_scan_column(&scan, "per_request"), &isnull), "per_request");
+        if (probe_price(&scan, model, provider_datum, provider == nullptr, from, current)) {
             core_or_raise([&] {
                 same = same_price(current->price, current->tiers, current->tier_count, entry->base, entry->tiers,
                                   entry->tier_count);

@@ -43,11 +43,6 @@ Datum hold_user_key(Datum tenant, Datum user_id) {
     return PointerGetDatum(key);
 }
 
-bool same_text(Datum a, Datum b) {
-    TextView x = text_view(a, false), y = text_view(b, false);
-    return x.length == y.length && std::memcmp(x.data, y.data, x.length) == 0;
-}
-
 // Sums the rows `scan` finds for one scope's key: see sum_holds.
 void sum_scan(KeyScan* scan, bool hashed, Datum tenant, Datum user_id, bool tenant_scope, TimestampTz now,
               HoldTotals* out) {
@@ -80,10 +75,10 @@ void sum_scan(KeyScan* scan, bool hashed, Datum tenant, Datum user_id, bool tena
         if (s.length != 4 || std::memcmp(s.data, "held", 4) != 0) continue;
         if (DatumGetTimestampTz(slot_getattr(scan->row, expires, &isnull)) <= now) continue;
         if (hashed) {
-            if (!same_text(slot_getattr(scan->row, tenant_col, &isnull), tenant)) continue;
+            if (!text_equal(slot_getattr(scan->row, tenant_col, &isnull), tenant)) continue;
             if (!tenant_scope) {
                 Datum user = slot_getattr(scan->row, user_col, &isnull);
-                if (isnull || !same_text(user, user_id)) continue;
+                if (isnull || !text_equal(user, user_id)) continue;
             }
         }
         out->requests += 1;
