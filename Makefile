@@ -20,8 +20,8 @@ CORE_SRCS = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/core/*.cpp))
 PG_SRCS = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/pg/*.cpp $(srcdir)/src/pg/tables/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-REGRESS = recording pricing time_zones idempotency limits bad_input rollback bulk_load roll_up
-ISOLATION = concurrent_counters idempotency_race check_limit_snapshot
+REGRESS = recording pricing time_zones idempotency limits bad_input rollback pending_rollup bulk_load roll_up
+ISOLATION = concurrent_counters batch_writers idempotency_race check_limit_snapshot
 # Each feature area adds its files under its own heading (REGRESS += ..., ISOLATION += ...).
 # -- pricing: history, matching, tiers, import, reprice
 REGRESS += price_matching price_tiers price_import reprice markup_history request_fees price_aliases price_coverage

@@ -72,6 +72,8 @@ SELECT (usage_meter.usage_record('acme', 'erin', 'chat', cost => 0)).cost;
 \qecho -- a crossing that rolls back sends nothing and leaves no row
 BEGIN;
 SELECT (usage_meter.usage_record('acme', 'alice', 'chat', input_tokens => 15, cost => 0)).cost;
+\qecho -- (inside the transaction the alert row is there: reading alerts writes the pending roll-up and checks alerts)
+SELECT user_id, metric, period, level FROM usage_meter.alerts WHERE tenant = 'acme' AND level = 'reached' ORDER BY alert_id;
 ROLLBACK;
 \qecho -- so the next recording that finds 100 % reached sends it
 SELECT (usage_meter.usage_record('acme', 'alice', 'chat', input_tokens => 15, cost => 0)).cost;

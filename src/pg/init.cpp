@@ -1,11 +1,13 @@
 // Module entry: PG_MODULE_MAGIC, the usage_meter.* settings and the invalidation callbacks of the per-backend
-// caches (limits, the extension catalog, the hold insert's index descriptions).
+// caches (limits, the extension catalog, the hold insert's index descriptions), and the pending roll-up's
+// transaction callbacks and executor hook.
 
 #include "boundary.h"
 #include "hold_indexes.h"
 #include "limits_cache.h"
 #include "init.h"
 #include "extension_catalog.h"
+#include "rollup.h"
 
 extern "C" {
 #include "storage/backendid.h"
@@ -38,4 +40,5 @@ void _PG_init(void) {
     usage_meter::pg::limits_cache_init();
     usage_meter::pg::extension_catalog_init();
     usage_meter::pg::hold_indexes_init();
+    usage_meter::pg::rollup_pending_init();
 }

@@ -7,6 +7,7 @@
 #include "args.h"
 #include "limit_reads.h"
 #include "key_scan.h"
+#include "rollup.h"
 #include "statement.h"
 #include "tables/tenants.h"
 
@@ -49,12 +50,21 @@ UM_FUNCTION(check_limit) {
 
     // Used and held, as committed when the statement started: the same snapshot for both, so a settled
     // reservation is counted once, as held or as used.
+    // This transaction's own recordings count too: its pending roll-up is written first, and then read through a
+    // copy of the statement's snapshot that sees this transaction's commands so far.
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
+    const bool applied = rollup_apply_pending();
     ApplicableLimits applicable;
     load_applicable_limits(tenant, user_id, user_null, now, &applicable);
     Snapshot snapshot = statement_snapshot();
+    if (applied) {
+        PushCopiedSnapshot(snapshot);
+        UpdateActiveSnapshotCommandId();
+        snapshot = GetActiveSnapshot();
+    }
     read_used(&applicable, tenant, user_id, snapshot);
     read_held(&applicable, tenant, user_id, user_null, snapshot, GetCurrentTimestamp());
+    if (applied) PopActiveSnapshot();
     const usage_meter::LimitState* limits = applicable.limits;
     const int count = applicable.count;
 

@@ -306,8 +306,8 @@ UM_FUNCTION(events_rollup) {
     int64 count = tuplestore_tuple_count(trigger->tg_newtable);
     if (count == 0) return PointerGetDatum(nullptr);
 
-    spi_connect();
     if (count == 1) {
+        // One row (usage_record, a one-row INSERT): its deltas join the transaction's pending roll-up.
         // Read the row through a read pointer of our own, as a NamedTuplestoreScan would.
         Tuplestorestate* rows = trigger->tg_newtable;
         TupleDesc desc = RelationGetDescr(trigger->tg_relation);
@@ -319,20 +319,15 @@ UM_FUNCTION(events_rollup) {
         slot_getallattrs(row);
         const int* att = event_attnums(desc);
         // A restored row (events_prepare kept its earlier recorded_at) came with its summaries: not rolled up again.
-        if (DatumGetTimestampTz(row->tts_values[att[kRecordedAt] - 1]) >= GetCurrentTransactionStartTimestamp()) {
-            rollup_event(row->tts_values, row->tts_isnull, att, event_sign(desc, row->tts_values, row->tts_isnull));
-            // Alerts: nothing more for a tenant without alerting limits (the flag events_prepare read with
-            // the tenant).
-            Datum tenant = row->tts_values[att[kTenant] - 1];
-            if (tenant_has_alerts(tenant)) {
-                DateADT day = DatumGetDateADT(row->tts_values[att[kDay] - 1]);
-                fire_alerts(tenant, row->tts_values[att[kUserId] - 1], row->tts_isnull[att[kUserId] - 1], &day);
-            }
-        }
+        // Alerts are checked once the deltas are written, for a tenant with alerting limits (the flag
+        // events_prepare read with the tenant).
+        if (DatumGetTimestampTz(row->tts_values[att[kRecordedAt] - 1]) >= GetCurrentTransactionStartTimestamp())
+            rollup_event(row->tts_values, row->tts_isnull, att, event_sign(desc, row->tts_values, row->tts_isnull),
+                         tenant_has_alerts(row->tts_values[att[kTenant] - 1]));
         ExecDropSingleTupleTableSlot(row);
-        SPI_finish();
         return PointerGetDatum(nullptr);
     }
+    spi_connect();
     static SPIPlanPtr rollup_plans[2] = {nullptr, nullptr};  // without, with reversals (1.0, 1.1 ledgers)
     static const Oid types[1] = {INT2OID};
     if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)

@@ -23,6 +23,7 @@
 #include "args.h"
 #include "hold_indexes.h"
 #include "key_scan.h"
+#include "rollup.h"
 #include "statement.h"
 #include "tables/tenants.h"
 
@@ -279,6 +280,7 @@ UM_FUNCTION(reserve) {
                  errmsg("invalid ttl: \"%s\"", DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(ttl)))),
                  errhint("The time to live must be a positive interval, such as '10 minutes'.")));
 
+    rollup_apply_pending();  // this transaction's own recordings count (the counters are read with a later snapshot)
     ApplicableLimits applicable;
     load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &applicable);
 

@@ -7,7 +7,10 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
 
@@ -65,25 +68,7 @@ constexpr CounterMeasure kCounterMeasures[] = {
 constexpr const char* kDailyKey = "tenant, user_id, day, operation, provider, model";
 constexpr const char* kDailyOrder = "tenant, day, user_id, operation, provider, model";
 
-// The one-event statement's parameters: the daily key, the slot, the sign, the month start, then one per
-// measure with a source column.
-enum OneEventParam {
-    kPTenant = 1,
-    kPUserId,
-    kPDay,
-    kPOperation,
-    kPProvider,
-    kPModel,
-    kPSlot,
-    kPSign,
-    kPMonth,
-    kPFirstSource
-};
-constexpr int kOneEventParams = kPFirstSource - 1 + kMeasureCount - 1;
-
-int source_param(int measure) { return kPFirstSource + measure - 1; }  // kMeasures[0] (requests) has none
-
-// What measure m adds for a batch (grouped rows of `sign`) or for one event (parameters).
+// What measure m adds for a batch of ledger rows (grouped, each counting `sign` requests).
 void append_batch_measure(StringInfo s, const Measure& m, const char* sign) {
     const char* source = event_column_name(m.source);
     switch (m.adds) {
@@ -93,18 +78,6 @@ void append_batch_measure(StringInfo s, const Measure& m, const char* sign) {
             break;
         case Adds::kSum: appendStringInfo(s, "sum(%s)%s", source, m.cast); break;
         case Adds::kSumOrZero: appendStringInfo(s, "COALESCE(sum(%s), 0)%s", source, m.cast); break;
-    }
-}
-
-void append_event_measure(StringInfo s, int i) {
-    const Measure& m = kMeasures[i];
-    switch (m.adds) {
-        case Adds::kCount: appendStringInfo(s, "$%d", kPSign); break;
-        case Adds::kCountUnless:
-            appendStringInfo(s, "(CASE WHEN $%d THEN 0 ELSE $%d END)%s", source_param(i), kPSign, m.cast);
-            break;
-        case Adds::kSum: appendStringInfo(s, "$%d%s", source_param(i), m.cast); break;
-        case Adds::kSumOrZero: appendStringInfo(s, "COALESCE($%d, 0)%s", source_param(i), m.cast); break;
     }
 }
 
@@ -154,18 +127,49 @@ void append_counter_scopes(StringInfo s, const char* user, const char* day, cons
                      user, day, month);
 }
 
-// The one-event statement, built once per backend from the description.
-char* one_event_sql() {
+// The writes shared by every set-based roll-up: each row of the CTE `batch` (a daily key and its measures) added
+// to the daily row of this backend's slot ($1), then the batch's sums per counter row added to the counters, each
+// in its key order.
+void append_writes(StringInfo s) {
+    appendStringInfoString(s, "daily AS (");
+    append_daily_insert(s);
+    appendStringInfo(s, " SELECT %s, $1", kDailyKey);
+    append_list(s, ", ", true);
+    appendStringInfo(s, " FROM batch ORDER BY %s", kDailyOrder);
+    append_add_on_conflict(s, true);
+    appendStringInfoChar(s, ')');
+    append_counters_insert(s);
+    appendStringInfoString(s, " SELECT b.tenant, s.user_id, s.period, s.period_start, $1");
+    for (const CounterMeasure& c : kCounterMeasures) {
+        appendStringInfoString(s, ", sum(");
+        for (int k = 0; k < c.from_count; ++k)
+            appendStringInfo(s, "%sb.%s", k > 0 ? " + " : "", kMeasures[c.from[k]].column);
+        appendStringInfoChar(s, ')');
+    }
+    appendStringInfoString(s, " FROM batch AS b CROSS JOIN LATERAL ");
+    append_counter_scopes(s, "b.user_id", "b.day", "b.day - (EXTRACT(day FROM b.day)::int - 1)");
+    appendStringInfoString(s,
+                           " GROUP BY b.tenant, s.user_id, s.period, s.period_start"
+                           " ORDER BY b.tenant, s.user_id NULLS FIRST, s.period, s.period_start");
+    append_add_on_conflict(s, false);
+}
+
+// The parameters of the statements that write deltas: the slot, the daily key, one per measure, the month start
+// (one-key statement only). The set-based one takes arrays of the same.
+enum DeltaParam { kPSlot = 1, kPTenant, kPUserId, kPDay, kPOperation, kPProvider, kPModel, kPFirstMeasure };
+constexpr int kDeltaParams = kPFirstMeasure - 1 + kMeasureCount;  // the set-based statement's
+constexpr int kPMonth = kDeltaParams + 1;
+constexpr int kOneKeyParams = kPMonth;
+
+// One key's deltas: the daily row, then its counter rows.
+char* one_key_sql() {
     StringInfoData s;
     initStringInfo(&s);
     appendStringInfoString(&s, "WITH daily AS (");
     append_daily_insert(&s);
     appendStringInfo(&s, " VALUES ($%d, $%d, $%d, $%d, $%d, $%d, $%d", kPTenant, kPUserId, kPDay, kPOperation,
                      kPProvider, kPModel, kPSlot);
-    for (int i = 0; i < kMeasureCount; ++i) {
-        appendStringInfoString(&s, ", ");
-        append_event_measure(&s, i);
-    }
+    for (int i = 0; i < kMeasureCount; ++i) appendStringInfo(&s, ", $%d", kPFirstMeasure + i);
     appendStringInfoChar(&s, ')');
     append_add_on_conflict(&s, true);
     appendStringInfoChar(&s, ')');
@@ -173,10 +177,8 @@ char* one_event_sql() {
     appendStringInfo(&s, " SELECT $%d, s.user_id, s.period, s.period_start, $%d", kPTenant, kPSlot);
     for (const CounterMeasure& c : kCounterMeasures) {
         appendStringInfoString(&s, ", ");
-        for (int k = 0; k < c.from_count; ++k) {
-            if (k > 0) appendStringInfoString(&s, " + ");
-            append_event_measure(&s, c.from[k]);
-        }
+        for (int k = 0; k < c.from_count; ++k)
+            appendStringInfo(&s, "%s$%d", k > 0 ? " + " : "", kPFirstMeasure + c.from[k]);
     }
     appendStringInfoString(&s, " FROM ");
     char user[16], day[16], month[16];
@@ -188,7 +190,42 @@ char* one_event_sql() {
     return s.data;
 }
 
+// Any number of keys' deltas, as arrays (a key may repeat: they are added up first).
+char* many_keys_sql() {
+    StringInfoData s;
+    initStringInfo(&s);
+    appendStringInfo(&s, "WITH batch AS MATERIALIZED (SELECT %s", kDailyKey);
+    for (const Measure& m : kMeasures) appendStringInfo(&s, ", sum(%s)%s AS %s", m.column, m.cast, m.column);
+    appendStringInfoString(&s, " FROM unnest(");
+    for (int p = kPTenant; p <= kDeltaParams; ++p) appendStringInfo(&s, "%s$%d", p > kPTenant ? ", " : "", p);
+    appendStringInfo(&s, ") AS p(%s", kDailyKey);
+    append_list(&s, ", ", true);
+    appendStringInfo(&s, ") GROUP BY %s), ", kDailyKey);
+    append_writes(&s);
+    return s.data;
+}
+
+Oid measure_type(int m) { return kMeasures[m].source_type == NUMERICOID ? NUMERICOID : INT8OID; }
+
+// Fills a statement's SQL and types on first use (kept in TopMemoryContext for the backend's life).
+template <size_t N>
+void prepare_once(Statement<N>* statement, char* (*build)(), bool arrays) {
+    if (statement->sql != nullptr) return;
+    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+    char* sql = build();
+    MemoryContextSwitchTo(old);
+    const Oid key_types[] = {INT2OID, TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID};
+    for (int i = 0; i < kPFirstMeasure - 1; ++i)
+        statement->types[i] = arrays && i > 0 ? get_array_type(key_types[i]) : key_types[i];
+    for (int m = 0; m < kMeasureCount; ++m)
+        statement->types[kPFirstMeasure - 1 + m] = arrays ? get_array_type(measure_type(m)) : measure_type(m);
+    if (N > static_cast<size_t>(kDeltaParams)) statement->types[kPMonth - 1] = DATEOID;
+    statement->sql = sql;
+}
+
 }  // namespace
+
+bool rollup_measure_is_numeric(int m) { return measure_type(m) == NUMERICOID; }
 
 char* rollup_batch_sql(const char* sign, const char* batch, const char* where) {
     StringInfoData s;
@@ -199,56 +236,102 @@ char* rollup_batch_sql(const char* sign, const char* batch, const char* where) {
         append_batch_measure(&s, m, sign);
         appendStringInfo(&s, " AS %s", m.column);
     }
-    appendStringInfo(&s, " FROM %s %s GROUP BY %s), daily AS (", batch, where, kDailyKey);
-    append_daily_insert(&s);
-    appendStringInfo(&s, " SELECT %s, $1", kDailyKey);
-    append_list(&s, ", ", true);
-    appendStringInfo(&s, " FROM batch ORDER BY %s", kDailyOrder);
-    append_add_on_conflict(&s, true);
-    appendStringInfoChar(&s, ')');
-    append_counters_insert(&s);
-    appendStringInfoString(&s, " SELECT b.tenant, s.user_id, s.period, s.period_start, $1");
-    for (const CounterMeasure& c : kCounterMeasures) {
-        appendStringInfoString(&s, ", sum(");
-        for (int k = 0; k < c.from_count; ++k)
-            appendStringInfo(&s, "%sb.%s", k > 0 ? " + " : "", kMeasures[c.from[k]].column);
-        appendStringInfoChar(&s, ')');
-    }
-    appendStringInfoString(&s, " FROM batch AS b CROSS JOIN LATERAL ");
-    append_counter_scopes(&s, "b.user_id", "b.day", "b.day - (EXTRACT(day FROM b.day)::int - 1)");
-    appendStringInfoString(&s,
-                           " GROUP BY b.tenant, s.user_id, s.period, s.period_start"
-                           " ORDER BY b.tenant, s.user_id NULLS FIRST, s.period, s.period_start");
-    append_add_on_conflict(&s, false);
+    appendStringInfo(&s, " FROM %s %s GROUP BY %s), ", batch, where, kDailyKey);
+    append_writes(&s);
     return s.data;
 }
 
-void rollup_event(const Datum* values, const bool* nulls, const int* att, int sign) {
-    static Statement<kOneEventParams> statement;  // its SQL and types are filled on first use
-    if (statement.sql == nullptr) {
-        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-        char* sql = one_event_sql();
-        MemoryContextSwitchTo(old);
-        const Oid key_types[] = {TEXTOID, TEXTOID, DATEOID, TEXTOID, TEXTOID, TEXTOID, INT2OID, INT8OID, DATEOID};
-        for (int i = 0; i < kPFirstSource - 1; ++i) statement.types[i] = key_types[i];
-        for (int i = 1; i < kMeasureCount; ++i) statement.types[source_param(i) - 1] = kMeasures[i].source_type;
-        statement.sql = sql;
+void rollup_event_measures(const Datum* values, const bool* nulls, const int* att, int sign, RollupDelta* delta) {
+    for (int m = 0; m < kMeasureCount; ++m) {
+        const Measure& measure = kMeasures[m];
+        delta->ints[m] = 0;
+        delta->numerics[m] = nullptr;
+        const int a = measure.adds == Adds::kCount ? 0 : att[measure.source] - 1;
+        const bool null = measure.adds != Adds::kCount && nulls[a];
+        switch (measure.adds) {
+            case Adds::kCount: delta->ints[m] = sign; break;
+            case Adds::kCountUnless: delta->ints[m] = !null && DatumGetBool(values[a]) ? 0 : sign; break;
+            case Adds::kSum:
+            case Adds::kSumOrZero:
+                if (null) break;
+                if (measure.source_type == NUMERICOID)
+                    delta->numerics[m] = DatumGetNumeric(values[a]);
+                else if (measure.source_type == INT4OID)
+                    delta->ints[m] = DatumGetInt32(values[a]);
+                else
+                    delta->ints[m] = DatumGetInt64(values[a]);
+                break;
+        }
     }
-    auto column = [&](EventColumn c) { return sql_arg_or_null(values[att[c] - 1], nulls[att[c] - 1]); };
-    const DateADT day = DatumGetDateADT(values[att[kDay] - 1]);
-    const DateADT month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(day)));
-    std::array<SqlArg, kOneEventParams> args;
-    args[kPTenant - 1] = column(kTenant);
-    args[kPUserId - 1] = column(kUserId);
-    args[kPDay - 1] = column(kDay);
-    args[kPOperation - 1] = column(kOperation);
-    args[kPProvider - 1] = column(kProvider);
-    args[kPModel - 1] = column(kModel);
-    args[kPSlot - 1] = sql_arg(Int16GetDatum(static_cast<int16>(counter_slot())));
-    args[kPSign - 1] = sql_arg(Int64GetDatum(sign));
-    args[kPMonth - 1] = sql_arg(DateADTGetDatum(month));
-    for (int i = 1; i < kMeasureCount; ++i) args[source_param(i) - 1] = column(kMeasures[i].source);
-    run_with(statement, Access::kReadWrite, 0, args);
+}
+
+void rollup_write(RollupDelta* const* deltas, int count) {
+    if (count <= 0) return;
+    static_assert(kMeasureCount == kRollupMeasures, "rollup.h's measure count");
+    const Datum zero = DirectFunctionCall1(int8_numeric, Int64GetDatum(0));
+    const Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
+    auto text_arg = [](text* t) { return sql_arg_or_null(PointerGetDatum(t), t == nullptr); };
+    if (count == 1) {
+        static Statement<kOneKeyParams> one_key;
+        prepare_once(&one_key, one_key_sql, false);
+        const RollupDelta& d = *deltas[0];
+        std::array<SqlArg, kOneKeyParams> args;
+        args[kPSlot - 1] = sql_arg(slot);
+        args[kPTenant - 1] = text_arg(d.tenant);
+        args[kPUserId - 1] = text_arg(d.user_id);
+        args[kPDay - 1] = sql_arg(DateADTGetDatum(d.day));
+        args[kPOperation - 1] = text_arg(d.operation);
+        args[kPProvider - 1] = text_arg(d.provider);
+        args[kPModel - 1] = text_arg(d.model);
+        for (int m = 0; m < kMeasureCount; ++m)
+            args[kPFirstMeasure - 1 + m] =
+                sql_arg(rollup_measure_is_numeric(m) ? (d.numerics[m] != nullptr ? NumericGetDatum(d.numerics[m]) : zero)
+                                                     : Int64GetDatum(d.ints[m]));
+        const DateADT month = pg_date_from_civil(period_start(Period::Month, civil_from_pg_date(d.day)));
+        args[kPMonth - 1] = sql_arg(DateADTGetDatum(month));
+        run_with(one_key, Access::kReadWrite, 0, args);
+        return;
+    }
+    static Statement<kDeltaParams> many_keys;
+    prepare_once(&many_keys, many_keys_sql, true);
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    bool* element_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));
+    std::array<SqlArg, kDeltaParams> args;
+    args[kPSlot - 1] = sql_arg(slot);
+    int dims[1] = {count}, lbs[1] = {1};
+    auto column = [&](int param, Oid type, auto&& element) {
+        for (int i = 0; i < count; ++i) element_nulls[i] = !element(*deltas[i], &elements[i]);
+        int16 typlen;
+        bool typbyval;
+        char typalign;
+        get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+        args[param - 1] = sql_arg(PointerGetDatum(
+            construct_md_array(elements, element_nulls, 1, dims, lbs, type, typlen, typbyval, typalign)));
+    };
+    auto text_column = [&](int param, text* RollupDelta::*field) {
+        column(param, TEXTOID, [&](const RollupDelta& d, Datum* out) {
+            *out = PointerGetDatum(d.*field);
+            return d.*field != nullptr;
+        });
+    };
+    text_column(kPTenant, &RollupDelta::tenant);
+    text_column(kPUserId, &RollupDelta::user_id);
+    column(kPDay, DATEOID, [](const RollupDelta& d, Datum* out) {
+        *out = DateADTGetDatum(d.day);
+        return true;
+    });
+    text_column(kPOperation, &RollupDelta::operation);
+    text_column(kPProvider, &RollupDelta::provider);
+    text_column(kPModel, &RollupDelta::model);
+    for (int m = 0; m < kMeasureCount; ++m) {
+        const bool numeric = rollup_measure_is_numeric(m);
+        column(kPFirstMeasure + m, numeric ? NUMERICOID : INT8OID, [&](const RollupDelta& d, Datum* out) {
+            *out = numeric ? (d.numerics[m] != nullptr ? NumericGetDatum(d.numerics[m]) : zero)
+                           : Int64GetDatum(d.ints[m]);
+            return true;
+        });
+    }
+    run_with(many_keys, Access::kReadWrite, 0, args);
 }
 
 }  // namespace usage_meter::pg

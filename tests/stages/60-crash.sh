@@ -1,7 +1,8 @@
 # Crash safety: concurrent recording clients, the postmaster and its backends killed with SIGKILL mid-load,
 # a restart (crash recovery), then: every event a client saw committed is present, with the event id the
 # client was given; no idempotency key is present twice; clients retrying every call after the crash get
-# duplicates for what was committed and new events for the rest; verify() is empty. Runs on a cluster of
+# duplicates for what was committed and new events for the rest; a large batch killed in the middle of its one
+# transaction (its summary deltas still pending in backend memory) leaves nothing; verify() is empty. Runs on a cluster of
 # its own (fsync on, synchronous_commit on). Bounded: about 15 seconds of load at most.
 
 crash_clients=6
@@ -29,6 +30,11 @@ crash_test() (
         timeout 60 psql -X -At -f "$work/calls$c.sql" >"$work/acked$c.txt" 2>"$work/client$c.err" &
         pids+=($!)
     done
+    # One more client records a batch far too large to finish, in one transaction.
+    timeout 60 psql -X -q -c "DO \$\$ BEGIN FOR i IN 1..10000000 LOOP
+        PERFORM usage_meter.usage_record('crash_batch', 'user' || (i % 50), 'chat', 'm', i, 7); END LOOP; END \$\$" \
+        >/dev/null 2>"$work/batch.err" &
+    pids+=($!)
     # Kill mid-load: once the clients have committed a fair number of events.
     local deadline=$((SECONDS + 15)) committed=0
     while [ $SECONDS -lt $deadline ]; do
@@ -36,6 +42,9 @@ crash_test() (
         [ "$committed" -ge 1500 ] && break
         sleep 0.2
     done
+    local batch_running
+    batch_running=$(psql -X -At -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'DO %crash_batch%'")
+    [ "$batch_running" = 1 ] || { echo "the batch is not running at the kill"; cat "$work/batch.err"; return 1; }
     local postmaster
     postmaster=$(head -1 "$UM_CLUSTER_DIR/data/postmaster.pid")
     local children
@@ -83,6 +92,9 @@ SELECT 'retried keys not in the ledger exactly once: ' || count(*) FROM retried 
  WHERE (SELECT count(*) FROM usage_meter.events AS e WHERE e.tenant = 'crash' AND e.idempotency_key = r.key) <> 1;
 SELECT 'ledger events that no client sent: ' || count(*) FROM usage_meter.events AS e
  WHERE NOT EXISTS (SELECT 1 FROM retried AS r WHERE r.key = e.idempotency_key);
+SELECT 'rows of the killed batch: ' || (SELECT count(*) FROM usage_meter.events WHERE tenant = 'crash_batch')
+       + (SELECT count(*) FROM usage_meter.daily_rollup WHERE tenant = 'crash_batch')
+       + (SELECT count(*) FROM usage_meter.counters WHERE tenant = 'crash_batch');
 SELECT 'verify() differences: ' || count(*) FROM usage_meter.verify();
 SELECT 'counters requests vs ledger: ' || (SELECT sum(requests) FROM usage_meter.counters
                                               WHERE user_id IS NULL AND period = 'month')
@@ -94,6 +106,7 @@ SQL
         grep -q "not reported as duplicates on retry: 0$" "$work/result.txt" &&
         grep -q "not in the ledger exactly once: 0$" "$work/result.txt" &&
         grep -q "that no client sent: 0$" "$work/result.txt" &&
+        grep -q "rows of the killed batch: 0$" "$work/result.txt" &&
         grep -q "verify() differences: 0$" "$work/result.txt"
 )
 
