@@ -36,6 +36,7 @@ extern "C" {
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -107,13 +108,6 @@ text* copy_text(Datum value, bool null) {
     return cstring_to_text_with_len(VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
 }
 
-Numeric copy_numeric(Numeric n) {
-    if (n == nullptr) return nullptr;
-    Numeric copy = static_cast<Numeric>(palloc(VARSIZE(n)));
-    std::memcpy(copy, n, VARSIZE(n));
-    return copy;
-}
-
 // to += from, measure by measure; numerics allocated in the current memory context.
 void add_measures(RollupDelta* to, const RollupDelta& from) {
     for (int m = 0; m < kRollupMeasures; ++m) {
@@ -125,7 +119,7 @@ void add_measures(RollupDelta* to, const RollupDelta& from) {
         }
         if (from.numerics[m] == nullptr) continue;
         if (to->numerics[m] == nullptr) {
-            to->numerics[m] = copy_numeric(from.numerics[m]);
+            to->numerics[m] = DatumGetNumeric(datumCopy(NumericGetDatum(from.numerics[m]), false, -1));
             continue;
         }
         Numeric old = to->numerics[m];
