@@ -3,7 +3,7 @@
 // Run from the repository root:  node examples/node/record.js alice
 //                                node examples/node/record.js --batch
 // (connection from the PG* environment variables; the provider call is simulated with a saved response, the spend
-// log with examples/responses/spend_log.json)
+// log with examples/spend_log.json)
 const fs = require('fs');
 const { Client } = require('pg');
 
@@ -44,7 +44,7 @@ async function answer(db, user, prompt) {
 
 async function sync(db) {
   // A spend log (here LiteLLM's shape), as a periodic sync reads it from a gateway or a provider's usage export.
-  const saved = process.env.EXAMPLE_SPEND_LOG || 'examples/responses/spend_log.json';
+  const saved = process.env.EXAMPLE_SPEND_LOG || 'examples/spend_log.json';
   const log = JSON.parse(fs.readFileSync(saved, 'utf8'));
   // One element per line, with usage_record's argument names; the request id makes a re-run count nothing twice.
   const events = log.map((line) => ({

@@ -4,7 +4,7 @@ a whole spend log in one call (a periodic sync).
 Run from the repository root:  python3 examples/python/record.py alice
                                python3 examples/python/record.py --batch
 (connection from the PG* environment variables; the provider call is simulated with a saved response, the spend
-log with examples/responses/spend_log.json)
+log with examples/spend_log.json)
 """
 import json
 import os
@@ -51,7 +51,7 @@ def answer(conn, user, prompt):
 
 def sync(conn):
     # A spend log (here LiteLLM's shape), as a periodic sync reads it from a gateway or a provider's usage export.
-    with open(os.environ.get("EXAMPLE_SPEND_LOG", "examples/responses/spend_log.json")) as f:
+    with open(os.environ.get("EXAMPLE_SPEND_LOG", "examples/spend_log.json")) as f:
         log = json.load(f)
     # One element per line, with usage_record's argument names; the request id makes a re-run count nothing twice.
     events = [{"user_id": line["user"], "operation": "chat", "model": line["model"],
