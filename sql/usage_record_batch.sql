@@ -85,6 +85,12 @@ SELECT count(*) AS events, count(DISTINCT (tenant, user_id, operation, model, pr
   FROM usage_meter.events WHERE user_id = 'dflt';
 ROLLBACK;
 
+-- A whole number may be written in any notation: 1200, 1.2e3 and 1200.0 are 1200 (1200 x 0.80 per million).
+BEGIN;
+SELECT cost FROM usage_meter.usage_record_batch('acme', '[{"operation": "chat", "model": "m", "input_tokens": 1200},
+    {"operation": "chat", "model": "m", "input_tokens": 1.2e3}, {"operation": "chat", "model": "m", "input_tokens": 1200.0}]');
+ROLLBACK;
+
 -- A reservation is settled by the element that names it, in the same transaction.
 SELECT usage_meter.set_limit('acme', NULL, 'cost', 'month', 100);
 SELECT usage_meter.reserve('acme', 'erin', 1) AS rid \gset

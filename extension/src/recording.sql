@@ -107,6 +107,9 @@ DECLARE
         "cache_write_tokens": [-9223372036854775808, 9223372036854775807],
         "reasoning_tokens": [-9223372036854775808, 9223372036854775807], "latency_ms": [-2147483648, 2147483647],
         "reservation_id": [-9223372036854775808, 9223372036854775807]}';
+    fields CONSTANT text[] := ARRAY['tenant', 'user_id', 'operation', 'model', 'input_tokens', 'output_tokens',
+        'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens', 'quantity', 'cost', 'provider', 'occurred_at',
+        'idempotency_key', 'session_id', 'latency_ms', 'success', 'metadata', 'reservation_id'];
     max_elements CONSTANT integer := 100000;
     n integer;
     i integer;
@@ -141,13 +144,67 @@ BEGIN
 
     -- The shape, for the whole array at once: the first field (by element, then in jsonb's key order) that is
     -- not one of usage_record's arguments, has a value of the wrong JSON type or out of its range, or names
-    -- another tenant. An element that is not an object is read as an object of one field named "".
+    -- another tenant. An element that is not an object is read as an object of one field named "". The first
+    -- condition reads each element as a whole (its fields by name: a few microseconds) and lets through only the
+    -- elements that may be wrong (it may let a right one through, never stops a wrong one); only their fields are
+    -- then read one by one, to name the field.
     SELECT a.i, x.key, x.value INTO bad
       FROM pg_catalog.jsonb_array_elements(events) WITH ORDINALITY AS a(e, i)
      CROSS JOIN LATERAL pg_catalog.jsonb_each(
                CASE WHEN pg_catalog.jsonb_typeof(a.e) OPERATOR(pg_catalog.=) 'object' THEN a.e
                     ELSE pg_catalog.jsonb_build_object('', a.e) END) WITH ORDINALITY AS x(key, value, position)
-     WHERE CASE WHEN (kinds OPERATOR(pg_catalog.->>) x.key) OPERATOR(pg_catalog.=) pg_catalog.jsonb_typeof(x.value)
+     WHERE CASE WHEN pg_catalog.jsonb_typeof(a.e) OPERATOR(pg_catalog.<>) 'object' THEN true
+           ELSE (a.e OPERATOR(pg_catalog.-) fields) OPERATOR(pg_catalog.<>) '{}'
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'tenant') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'user_id') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'operation') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'model') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'provider') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'occurred_at') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'idempotency_key') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'session_id') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'quantity') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cost') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'input_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'output_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_read_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_write_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reasoning_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'latency_ms') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reservation_id') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'success') OPERATOR(pg_catalog.=) ANY (ARRAY['boolean', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'metadata') OPERATOR(pg_catalog.=) ANY (ARRAY['object', 'null'])
+                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'input_tokens') OPERATOR(pg_catalog.=) 'number'
+                     THEN (a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric)
+                          OR (a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
+                          OR (a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
+                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'output_tokens') OPERATOR(pg_catalog.=) 'number'
+                     THEN (a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric)
+                          OR (a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
+                          OR (a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
+                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_read_tokens') OPERATOR(pg_catalog.=) 'number'
+                     THEN (a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric)
+                          OR (a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
+                          OR (a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
+                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_write_tokens') OPERATOR(pg_catalog.=) 'number'
+                     THEN (a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric)
+                          OR (a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
+                          OR (a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
+                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reasoning_tokens') OPERATOR(pg_catalog.=) 'number'
+                     THEN (a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric)
+                          OR (a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
+                          OR (a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
+                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'latency_ms') OPERATOR(pg_catalog.=) 'number'
+                     THEN (a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric)
+                          OR (a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric OPERATOR(pg_catalog.<) '-2147483648'::numeric
+                          OR (a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric OPERATOR(pg_catalog.>) '2147483647'::numeric END
+                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reservation_id') OPERATOR(pg_catalog.=) 'number'
+                     THEN (a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric)
+                          OR (a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
+                          OR (a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
+                OR (batch_tenant IS NOT NULL
+                 AND (a.e OPERATOR(pg_catalog.->>) 'tenant') OPERATOR(pg_catalog.<>) batch_tenant) END
+       AND CASE WHEN (kinds OPERATOR(pg_catalog.->>) x.key) OPERATOR(pg_catalog.=) pg_catalog.jsonb_typeof(x.value)
                 THEN ((whole OPERATOR(pg_catalog.?) x.key)
                       AND (x.value::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc(x.value::numeric)
                            OR x.value::numeric
