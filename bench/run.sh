@@ -223,7 +223,7 @@ stage() {
 # ---------------------------------------------------------------------------------------------------------------
 # Large transactions: a sync job's or an import's, one client, tenant 'bulk' (100 users, the hot tenant's price).
 # Each workload is one transaction, timed by pgbench -c 1 -t 1 ("latency average" of its one transaction), after a
-# CHECKPOINT; every row carries its own idempotency key (as a sync's do), so every baseline writes the ledger row
+# VACUUM of the summaries and a CHECKPOINT; every row carries its own idempotency key (as a sync's do), so every baseline writes the ledger row
 # and a key row into plain tables: bench.bare_events (as for bare_insert) and bench.bare_keys (LIKE
 # usage_meter.idempotency_keys INCLUDING ALL). The baseline of each pair runs right before it.
 # ---------------------------------------------------------------------------------------------------------------
@@ -237,6 +237,9 @@ run_large() {
     local key=$1 file="$WORK/large-${1//@/-}.sql" log="$WORK/large-${1//@/-}.log" rc=0
     shift
     printf '%s\n' "$@" >"$file"
+    # Each workload starts with the summaries vacuumed: a long transaction before it leaves thousands of dead
+    # versions of the same daily and counter rows, which would otherwise be the next workload's to prune.
+    q "VACUUM usage_meter.daily_rollup, usage_meter.counters"
     q "CHECKPOINT"
     local m0 mt0 c0 s0 m1 mt1 c1 s1
     read -r m0 mt0 <<<"$(machine_ticks)"; c0="$(cluster_ticks)"; shell_children_ticks; s0=$SHELL_TICKS
@@ -250,7 +253,8 @@ run_large() {
         say "   pgbench output ($key):"
         sed 's/^/     | /' "$log" | head -20
     fi
-    [ "${LOTHER[$key]}" -le "$OTHER_CPU_BAR" ] ||
+    # (CPU time is counted in 10 ms ticks: for a run under a second the share is too coarse to flag.)
+    [ "${LOTHER[$key]}" -le "$OTHER_CPU_BAR" ] || awk -v t="${LMS[$key]:-0}" 'BEGIN { exit !(t < 1000) }' ||
         WARNINGS+=("large $key: other processes used ${LOTHER[$key]}% of the machine's CPU during the run")
     say "$(printf '   %-28s %12.1f ms   (other processes %s%% CPU)' "$key" "${LMS[$key]:-0}" "${LOTHER[$key]}")"
 }
@@ -420,10 +424,12 @@ verdict() { awk -v r="$1" -v bar="$2" 'BEGIN { if (r == "n/a") print "n/a"; else
 
 report_large() {
     say "large transactions: one client, tenant 'bulk' (100 users), every row with its own idempotency key; each workload"
-    say "            is one transaction timed by $PGBENCH -n -c 1 -t 1 -f <script> (its \"latency average\"), after a"
-    say "            CHECKPOINT, right after its baseline: the same rows into plain tables with the same indexes (bench.bare_events"
-    say "            as for bare_insert, bench.bare_keys LIKE usage_meter.idempotency_keys INCLUDING ALL): ledger row + key row."
-    say "            ratio = baseline time / time (like TPS / base TPS: 1 = as fast as the baseline); $ROUNDS round(s), medians"
+    say "            is one transaction timed by $PGBENCH -n -c 1 -t 1 -f <script> (its \"latency average\"), after a VACUUM"
+    say "            of daily_rollup and counters and a CHECKPOINT, right after its baseline: the same rows into plain tables"
+    say "            with the same indexes (bench.bare_events as for bare_insert, bench.bare_keys LIKE"
+    say "            usage_meter.idempotency_keys INCLUDING ALL): a ledger row and a key row per row."
+    say "            ratio = baseline time / time (like TPS / base TPS: 1 = as fast as the baseline); $ROUNDS round(s), medians;"
+    say "            other CPU % is counted in 10 ms clock ticks: coarse for runs under a second (not flagged below)"
     say ""
     local fmt='%-29s %7s %10s %8s  %-28s %10s %8s %6s  %-7s %-6s %s\n'
     printf "$fmt" workload rows "time ms" "us/row" baseline "base ms" "us/row" ratio bar result "other CPU % (run/base)"
