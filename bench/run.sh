@@ -223,9 +223,9 @@ stage() {
 # ---------------------------------------------------------------------------------------------------------------
 # Large transactions: a sync job's or an import's, one client, tenant 'bulk' (100 users, the hot tenant's price).
 # Each workload is one transaction, timed by pgbench -c 1 -t 1 ("latency average" of its one transaction), after a
-# VACUUM of the summaries and a CHECKPOINT; every row carries its own idempotency key (as a sync's do), so every baseline writes the ledger row
-# and a key row into plain tables: bench.bare_events (as for bare_insert) and bench.bare_keys (LIKE
-# usage_meter.idempotency_keys INCLUDING ALL). The baseline of each pair runs right before it.
+# VACUUM of the summaries and a CHECKPOINT; every row carries its own idempotency key (as a sync's do), so every
+# baseline writes the ledger row and a key row into plain tables: bench.bare_events (as for bare_insert) and
+# bench.bare_keys (LIKE usage_meter.idempotency_keys INCLUDING ALL). The baseline of each pair runs right before it.
 # ---------------------------------------------------------------------------------------------------------------
 declare -A LMS LOTHER LRATIO LROUND_RATIOS
 COPY_DIR="$WORK/copy"
@@ -348,7 +348,8 @@ summarize_large() {
 }
 
 large() {
-    um_log "large transactions: ${SMALL_CALLS} and ${LARGE_CALLS} usage_record calls, bulk loads of ${LARGE_ROWS} rows, usage_record_batch of ${SMALL_CALLS}"
+    um_log "large transactions: ${SMALL_CALLS} and ${LARGE_CALLS} usage_record calls, bulk loads of ${LARGE_ROWS} rows," \
+        "usage_record_batch of ${SMALL_CALLS}"
     install -d -o postgres -m 700 "$COPY_DIR"
     chmod 755 "$WORK"
     copy_ledger_to_bare
