@@ -364,21 +364,12 @@ large() {
     summarize_large
 }
 
-um_log "benchmark: $CLIENTS clients, $THREADS threads, ${SECONDS_PER_RUN}s per run"
-fill_to "$SMALL"
-if [ "$ONLY" != large ]; then
-    stage 1k
-    fill_to "$LARGE"
-    stage 100k
-fi
-[ "$ONLY" = throughput ] || large
-
-um_log "checks"
 # The bare insert must write the same logical row as usage_record (all but ids, user and timestamps).
 COLS="tenant, operation, model, provider, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
       reasoning_tokens, quantity, cost, billed_cost, priced, cost_source, price_id, unit_price_id, markup_pct, day,
       idempotency_key, session_id, latency_ms, success, metadata"
-if [ "$ONLY" != large ]; then
+# The throughput runs' checks, made before the large transactions refill the bare table.
+throughput_checks() {
     SHAPE_DIFF="$(q "WITH r AS (SELECT DISTINCT $COLS FROM usage_meter.events WHERE tenant = 'hot' AND event_id > ${WRITE_START_ID[1k]}),
                           b AS (SELECT DISTINCT $COLS FROM bench.bare_events WHERE tenant = 'hot' AND event_id > ${WRITE_START_ID[1k]})
                      SELECT (SELECT count(*) FROM (TABLE r EXCEPT TABLE b) x) + (SELECT count(*) FROM (TABLE b EXCEPT TABLE r) y)")"
@@ -389,7 +380,19 @@ if [ "$ONLY" != large ]; then
     HELD="$(q "SELECT count(*) FROM usage_meter.reservations WHERE state = 'held'")"
     [ "$HELD" = 0 ] || PROBLEMS+=("$HELD reservations still held after the reserve_settle runs (every one should be settled)")
     [ "$SHAPE_DIFF" = 0 ] || PROBLEMS+=("bare insert row differs from the usage_record row in $SHAPE_DIFF column sets")
+}
+
+um_log "benchmark: $CLIENTS clients, $THREADS threads, ${SECONDS_PER_RUN}s per run"
+fill_to "$SMALL"
+if [ "$ONLY" != large ]; then
+    stage 1k
+    fill_to "$LARGE"
+    stage 100k
+    throughput_checks
 fi
+[ "$ONLY" = throughput ] || large
+
+um_log "checks"
 if [ "$ONLY" != throughput ]; then
     # The large workloads' rows: the same logical rows in the ledger and the plain tables (all columns but ids,
     # user, timestamps and key), as many as written, and one key row per row on both sides.
