@@ -155,62 +155,49 @@ BEGIN
                     ELSE pg_catalog.jsonb_build_object('', a.e) END) WITH ORDINALITY AS x(key, value, position)
      WHERE CASE WHEN pg_catalog.jsonb_typeof(a.e) OPERATOR(pg_catalog.<>) 'object' THEN true
            ELSE (a.e OPERATOR(pg_catalog.-) fields) OPERATOR(pg_catalog.<>) '{}'
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'tenant') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'user_id') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'operation') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'model') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'provider') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'occurred_at') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'idempotency_key') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'session_id') OPERATOR(pg_catalog.=) ANY (ARRAY['string', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'quantity') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cost') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'input_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'output_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_read_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_write_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reasoning_tokens') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'latency_ms') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reservation_id') OPERATOR(pg_catalog.=) ANY (ARRAY['number', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'success') OPERATOR(pg_catalog.=) ANY (ARRAY['boolean', 'null'])
-                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'metadata') OPERATOR(pg_catalog.=) ANY (ARRAY['object', 'null'])
-                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'input_tokens') OPERATOR(pg_catalog.=) 'number'
-                     THEN (a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric)
-                          OR (a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
-                          OR (a.e OPERATOR(pg_catalog.->) 'input_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
-                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'output_tokens') OPERATOR(pg_catalog.=) 'number'
-                     THEN (a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric)
-                          OR (a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
-                          OR (a.e OPERATOR(pg_catalog.->) 'output_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
-                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_read_tokens') OPERATOR(pg_catalog.=) 'number'
-                     THEN (a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric)
-                          OR (a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
-                          OR (a.e OPERATOR(pg_catalog.->) 'cache_read_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
-                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_write_tokens') OPERATOR(pg_catalog.=) 'number'
-                     THEN (a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric)
-                          OR (a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
-                          OR (a.e OPERATOR(pg_catalog.->) 'cache_write_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
-                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reasoning_tokens') OPERATOR(pg_catalog.=) 'number'
-                     THEN (a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric)
-                          OR (a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
-                          OR (a.e OPERATOR(pg_catalog.->) 'reasoning_tokens')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
-                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'latency_ms') OPERATOR(pg_catalog.=) 'number'
-                     THEN (a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric)
-                          OR (a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric OPERATOR(pg_catalog.<) '-2147483648'::numeric
-                          OR (a.e OPERATOR(pg_catalog.->) 'latency_ms')::numeric OPERATOR(pg_catalog.>) '2147483647'::numeric END
-                OR CASE WHEN pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reservation_id') OPERATOR(pg_catalog.=) 'number'
-                     THEN (a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc((a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric)
-                          OR (a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric OPERATOR(pg_catalog.<) '-9223372036854775808'::numeric
-                          OR (a.e OPERATOR(pg_catalog.->) 'reservation_id')::numeric OPERATOR(pg_catalog.>) '9223372036854775807'::numeric END
-                OR (batch_tenant IS NOT NULL
-                 AND (a.e OPERATOR(pg_catalog.->>) 'tenant') OPERATOR(pg_catalog.<>) batch_tenant) END
+                OR pg_catalog.concat_ws(',',
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'tenant'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'user_id'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'operation'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'model'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'provider'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'occurred_at'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'idempotency_key'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'session_id'))
+                   OPERATOR(pg_catalog.!~) '^((string|null)(,|$))*$'
+                OR pg_catalog.concat_ws(',',
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'input_tokens'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'output_tokens'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_read_tokens'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cache_write_tokens'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reasoning_tokens'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'quantity'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'cost'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'latency_ms'),
+                       pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'reservation_id'))
+                   OPERATOR(pg_catalog.!~) '^((number|null)(,|$))*$'
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'success')
+                       OPERATOR(pg_catalog.=) ANY (ARRAY['boolean', 'null'])
+                OR NOT pg_catalog.jsonb_typeof(a.e OPERATOR(pg_catalog.->) 'metadata')
+                       OPERATOR(pg_catalog.=) ANY (ARRAY['object', 'null'])
+                -- whole numbers: jsonb prints them without a point or an exponent; 18 digits are within bigint's
+                -- range, 9 within integer's (a longer one, or 1200.0, is let through to be looked at)
+                OR pg_catalog.concat_ws(',', a.e OPERATOR(pg_catalog.->>) 'input_tokens',
+                       a.e OPERATOR(pg_catalog.->>) 'output_tokens',
+                       a.e OPERATOR(pg_catalog.->>) 'cache_read_tokens',
+                       a.e OPERATOR(pg_catalog.->>) 'cache_write_tokens',
+                       a.e OPERATOR(pg_catalog.->>) 'reasoning_tokens',
+                       a.e OPERATOR(pg_catalog.->>) 'reservation_id')
+                   OPERATOR(pg_catalog.!~) '^(-?[0-9]{1,18}(,|$))*$'
+                OR (a.e OPERATOR(pg_catalog.->>) 'latency_ms') OPERATOR(pg_catalog.!~) '^-?[0-9]{1,9}$'
+                OR (a.e OPERATOR(pg_catalog.->>) 'tenant') OPERATOR(pg_catalog.<>) batch_tenant END
        AND CASE WHEN (kinds OPERATOR(pg_catalog.->>) x.key) OPERATOR(pg_catalog.=) pg_catalog.jsonb_typeof(x.value)
                 THEN ((whole OPERATOR(pg_catalog.?) x.key)
                       AND (x.value::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc(x.value::numeric)
-                           OR x.value::numeric
-                              OPERATOR(pg_catalog.<) (whole OPERATOR(pg_catalog.->) x.key OPERATOR(pg_catalog.->) 0)::numeric
-                           OR x.value::numeric
-                              OPERATOR(pg_catalog.>) (whole OPERATOR(pg_catalog.->) x.key OPERATOR(pg_catalog.->) 1)::numeric))
+                           OR x.value::numeric OPERATOR(pg_catalog.<)
+                              (whole OPERATOR(pg_catalog.->) x.key OPERATOR(pg_catalog.->) 0)::numeric
+                           OR x.value::numeric OPERATOR(pg_catalog.>)
+                              (whole OPERATOR(pg_catalog.->) x.key OPERATOR(pg_catalog.->) 1)::numeric))
                      OR (x.key OPERATOR(pg_catalog.=) 'tenant' AND batch_tenant IS NOT NULL
                          AND (x.value OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.<>) batch_tenant)
                 ELSE NOT (kinds OPERATOR(pg_catalog.?) x.key)
@@ -237,12 +224,13 @@ BEGIN
                        ELSE 'a ' OPERATOR(pg_catalog.||) (kinds OPERATOR(pg_catalog.->>) bad.key) END
                 USING ERRCODE = 'invalid_parameter_value';
         ELSIF bad.key OPERATOR(pg_catalog.=) 'tenant' THEN
-            RAISE EXCEPTION 'element %: tenant "%" is not the batch''s tenant "%"', i, bad.value OPERATOR(pg_catalog.#>>) '{}',
-                  batch_tenant
+            RAISE EXCEPTION 'element %: tenant "%" is not the batch''s tenant "%"', i,
+                  bad.value OPERATOR(pg_catalog.#>>) '{}', batch_tenant
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = CASE WHEN tenant_from_elements
                                   THEN 'One call records for one tenant: every element names element 0''s tenant.'
-                                  ELSE 'One call records for one tenant: an element that names a tenant names the tenant argument.' END;
+                                  ELSE 'One call records for one tenant: an element that names a tenant names the '
+                                       'tenant argument.' END;
         ELSIF bad.value::numeric OPERATOR(pg_catalog.<>) pg_catalog.trunc(bad.value::numeric) THEN
             RAISE EXCEPTION 'element %: invalid %: % is not a whole number', i, bad.key, bad.value
                 USING ERRCODE = 'invalid_parameter_value';
@@ -271,15 +259,20 @@ BEGIN
                 operation => e OPERATOR(pg_catalog.->>) 'operation',
                 model => e OPERATOR(pg_catalog.->>) 'model',
                 input_tokens => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'input_tokens')
-                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'input_tokens')::bigint WHEN 'null' THEN NULL ELSE 0 END,
+                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'input_tokens')::bigint
+                    WHEN 'null' THEN NULL ELSE 0 END,
                 output_tokens => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'output_tokens')
-                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'output_tokens')::bigint WHEN 'null' THEN NULL ELSE 0 END,
+                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'output_tokens')::bigint
+                    WHEN 'null' THEN NULL ELSE 0 END,
                 cache_read_tokens => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'cache_read_tokens')
-                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'cache_read_tokens')::bigint WHEN 'null' THEN NULL ELSE 0 END,
+                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'cache_read_tokens')::bigint
+                    WHEN 'null' THEN NULL ELSE 0 END,
                 cache_write_tokens => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'cache_write_tokens')
-                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'cache_write_tokens')::bigint WHEN 'null' THEN NULL ELSE 0 END,
+                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'cache_write_tokens')::bigint
+                    WHEN 'null' THEN NULL ELSE 0 END,
                 reasoning_tokens => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'reasoning_tokens')
-                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'reasoning_tokens')::bigint WHEN 'null' THEN NULL ELSE 0 END,
+                    WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'reasoning_tokens')::bigint
+                    WHEN 'null' THEN NULL ELSE 0 END,
                 quantity => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'quantity')
                     WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'quantity')::numeric END,
                 cost => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'cost')
@@ -291,7 +284,8 @@ BEGIN
                 latency_ms => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'latency_ms')
                     WHEN 'number' THEN (e OPERATOR(pg_catalog.->) 'latency_ms')::integer END,
                 success => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'success')
-                    WHEN 'boolean' THEN (e OPERATOR(pg_catalog.->) 'success')::boolean WHEN 'null' THEN NULL ELSE true END,
+                    WHEN 'boolean' THEN (e OPERATOR(pg_catalog.->) 'success')::boolean
+                    WHEN 'null' THEN NULL ELSE true END,
                 metadata => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'metadata')
                     WHEN 'object' THEN e OPERATOR(pg_catalog.->) 'metadata' WHEN 'null' THEN NULL ELSE '{}' END,
                 reservation_id => CASE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'reservation_id')
