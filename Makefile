@@ -48,6 +48,9 @@ REGRESS += ledger_invariants
 REGRESS += analytics
 ISOLATION += void_reprice_race partition_while_recording drop_while_recording
 
+# -- recording at scale: usage_record_batch (1.5)
+REGRESS += usage_record_batch
+
 REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress
 ISOLATION_OPTS = --inputdir=$(srcdir) --outputdir=build/isolation
 

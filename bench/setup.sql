@@ -50,3 +50,38 @@ CREATE TABLE bench.floor_holds (
     created_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz NOT NULL DEFAULT now() + interval '10 minutes'
 );
+
+-- The large transactions (run.sh, "large transactions"): every row carries an idempotency key, so the baseline
+-- writes the ledger row into bench.bare_events and its key row into bench.bare_keys (the key table's shape).
+CREATE TABLE bench.bare_keys (LIKE usage_meter.idempotency_keys INCLUDING ALL);
+-- usage_record x n in one transaction, as a sync job's loop records: the same event for 100 users of tenant
+-- 'bulk', each with its own key (prefix-i).
+CREATE FUNCTION bench.record_loop(n integer, prefix text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..n LOOP
+        PERFORM usage_meter.usage_record('bulk', 'user' || (1 + i % 100), 'chat', 'claude-3-5-haiku', 1234, 567, 89,
+                                         idempotency_key => prefix || '-' || i);
+    END LOOP;
+END
+$$;
+-- Its baseline: the same loop writing the same ledger row (derived columns as constants, as bare_insert.sql) and
+-- its key row into the plain tables.
+CREATE FUNCTION bench.bare_loop(n integer, prefix text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    price bigint := (SELECT price_id FROM usage_meter.prices WHERE model = 'claude-3-5-haiku');
+    today date := (now() AT TIME ZONE 'UTC')::date;
+    id bigint;
+BEGIN
+    FOR i IN 1..n LOOP
+        INSERT INTO bench.bare_events (tenant, user_id, operation, model, provider, input_tokens, output_tokens,
+                                       cache_read_tokens, cache_write_tokens, reasoning_tokens, quantity, cost,
+                                       billed_cost, priced, cost_source, price_id, unit_price_id, markup_pct, day,
+                                       idempotency_key)
+        VALUES ('bulk', 'user' || (1 + i % 100), 'chat', 'claude-3-5-haiku', NULL, 1234, 567, 89, 0, 0, NULL,
+                0.00326232, 0.00326232, true, 'price_table', price, NULL, 0, today, prefix || '-' || i)
+        RETURNING event_id INTO id;
+        INSERT INTO bench.bare_keys (tenant, idempotency_key, event_id, occurred_at)
+        VALUES ('bulk', prefix || '-' || i, id, now());
+    END LOOP;
+END
+$$;

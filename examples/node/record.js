@@ -1,6 +1,9 @@
-// Recording from Node.js with node-postgres (pg): check before the provider call, record its response after it.
+// Recording from Node.js with node-postgres (pg): check before the provider call, record its response after it; or
+// record a whole spend log in one call (a periodic sync).
 // Run from the repository root:  node examples/node/record.js alice
-// (connection from the PG* environment variables; the provider call is simulated with a saved response)
+//                                node examples/node/record.js --batch
+// (connection from the PG* environment variables; the provider call is simulated with a saved response, the spend
+// log with examples/spend_log.json)
 const fs = require('fs');
 const { Client } = require('pg');
 
@@ -39,11 +42,37 @@ async function answer(db, user, prompt) {
   return response;
 }
 
+async function sync(db) {
+  // A spend log (here LiteLLM's shape), as a periodic sync reads it from a gateway or a provider's usage export.
+  const saved = process.env.EXAMPLE_SPEND_LOG || 'examples/spend_log.json';
+  const log = JSON.parse(fs.readFileSync(saved, 'utf8'));
+  // One element per line, with usage_record's argument names; the request id makes a re-run count nothing twice.
+  const events = log.map((line) => ({
+    user_id: line.user, operation: 'chat', model: line.model, provider: line.custom_llm_provider,
+    input_tokens: line.prompt_tokens, output_tokens: line.completion_tokens, occurred_at: line.startTime,
+    idempotency_key: line.request_id,
+  }));
+  try {
+    // One call, one statement: every line is recorded, in order, or (on a refusal) none is. pg would send a
+    // JavaScript array as a PostgreSQL array: send the JSON text.
+    const { rows } = await db.query(
+      'SELECT event_id, cost, duplicate FROM usage_meter.usage_record_batch($1, $2)',
+      [TENANT, JSON.stringify(events)]);
+    const fresh = rows.filter((row) => !row.duplicate);
+    console.log(`batch: ${rows.length} events, ${fresh.length} new, ${rows.length - fresh.length} already recorded`);
+  } catch (err) {
+    if (err.code !== '22023') throw err;
+    // A line that cannot be recorded is named by its index ("element 1: ..."): nothing was recorded.
+    console.log(`not recorded: ${err.message}`);
+  }
+}
+
 async function main() {
   const db = new Client();
   await db.connect();
   try {
-    await answer(db, process.argv[2] || 'alice', 'Hello');
+    if (process.argv[2] === '--batch') await sync(db);
+    else await answer(db, process.argv[2] || 'alice', 'Hello');
   } finally {
     await db.end();
   }

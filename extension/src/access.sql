@@ -71,13 +71,15 @@ REVOKE EXECUTE ON FUNCTION usage_meter.events_prepare(), usage_meter.events_roll
     usage_meter.events_append_only(), usage_meter.roll_up(usage_meter.events[]),
     usage_meter.rebuild_scope(text, date, date), usage_meter.create_partition(timestamptz),
     usage_meter.event_owner(bigint), usage_meter.limits_cache_invalidate(),
-    usage_meter.check_alias_name(text, text)
+    usage_meter.check_alias_name(text, text), usage_meter.record_batch(text, jsonb, boolean)
     FROM usage_meter_admin;
 
 -- The writer records (directly, from a provider payload, against a reservation) and checks limits.
 GRANT EXECUTE ON FUNCTION
     usage_meter.usage_record(text, text, text, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
                              timestamptz, text, text, integer, boolean, jsonb, bigint),
+    usage_meter.usage_record_batch(jsonb),
+    usage_meter.usage_record_batch(text, jsonb),
     usage_meter.record_response(text, text, text, text, jsonb, text, integer, boolean, timestamptz, jsonb, text,
                                 bigint),
     usage_meter.normalize_usage(text, jsonb),

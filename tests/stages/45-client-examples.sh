@@ -2,7 +2,9 @@
 # Go with pgx v4, all from Debian or npm) against the throwaway cluster, as a user
 # would, and checks what they did: the first run records the response, a second run of the same response is
 # counted once, a user over the limit is refused before the (simulated) provider call, a response without
-# usage is reported and records nothing, and the ledger holds exactly the normalized counts.
+# usage is reported and records nothing, and the ledger holds exactly the normalized counts. The Python and Node.js
+# examples also record a spend log in one usage_record_batch call: the first run records its three lines, a second
+# run records none again, a log with a bad line is refused naming the line and records none of it.
 
 examples_db=usage_meter_examples
 
@@ -34,6 +36,15 @@ example_run() {
     esac
 }
 
+# example_batch NAME [SPEND_LOG_FILE]: runs one language's spend-log sync (--batch); prints its output.
+example_batch() {
+    local name=$1 log=${2:-}
+    case $name in
+        python) env PGDATABASE=$examples_db ${log:+EXAMPLE_SPEND_LOG=$log} /usr/bin/python3 examples/python/record.py --batch ;;
+        node) env PGDATABASE=$examples_db ${log:+EXAMPLE_SPEND_LOG=$log} node examples/node/record.js --batch ;;
+    esac
+}
+
 expect_output() {  # expect_output WHAT PATTERN OUTPUT
     if ! grep -qE "$2" <<<"$3"; then
         echo "example $1: expected /$2/ in:"
@@ -55,6 +66,12 @@ client_examples() {
         PGDATABASE=$examples_db psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION usage_meter" \
             -f examples/setup.sql >/dev/null || return 1
     printf '{"id": "chatcmpl-cut", "object": "chat.completion", "usage": null}\n' >build/examples_no_usage.json
+    # A spend log whose second line has its prompt tokens as a string (its first line is new): refused, nothing recorded.
+    printf '%s\n' '[{"request_id": "chatcmpl-sync-004", "user": "carol", "model": "gpt-4o-mini-2024-07-18",' \
+        '  "custom_llm_provider": "openai", "prompt_tokens": 10, "completion_tokens": 5, "startTime": "2026-11-20T10:00:00Z"},' \
+        ' {"request_id": "chatcmpl-sync-005", "user": "carol", "model": "gpt-4o-mini-2024-07-18",' \
+        '  "custom_llm_provider": "openai", "prompt_tokens": "12", "completion_tokens": 5, "startTime": "2026-11-20T10:00:01Z"}]' \
+        >build/examples_bad_spend_log.json
 
     local lang out ok=0
     for lang in "${languages[@]}"; do
@@ -75,12 +92,24 @@ client_examples() {
         echo "$lang example: recorded, deduplicated, refused over the limit, reported an unreadable response"
     done
 
+    for lang in python node; do
+        out=$(example_batch "$lang") &&
+            expect_output "$lang (spend log)" "^batch: 3 events, 3 new, 0 already recorded" "$out" &&
+            out=$(example_batch "$lang") &&
+            expect_output "$lang (spend log again)" "^batch: 3 events, 0 new, 3 already recorded" "$out" &&
+            out=$(example_batch "$lang" build/examples_bad_spend_log.json) &&
+            expect_output "$lang (bad spend log)" \
+                "^not recorded: element 1: invalid input_tokens: a JSON string where a whole number is expected" "$out" ||
+            { echo "FAILED: $lang batch example"; ok=1; continue; }
+        echo "$lang example: recorded a spend log in one batch, counted once on a re-run, refused a bad line naming it"
+    done
+
     # The ledger: one event per example tenant, for alice only, with the normalized counts of its response.
     local ledger expected
     ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "
         SELECT tenant, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
                reasoning_tokens, cost, cost_source, idempotency_key
-          FROM usage_meter.events ORDER BY tenant" ) || return 1
+          FROM usage_meter.events WHERE idempotency_key NOT LIKE 'chatcmpl-sync-%' ORDER BY tenant" ) || return 1
     expected="demo-cpp alice gemini gemini-2.5-pro 150000 1500 100000 0 500 0.2335 price_table Kq3aaPmOGIqgz7IP2Ny9mQQ
 demo-go alice openai o4-mini-2025-04-16 1488 900 512 0 640 0.0057376 price_table resp_67ccd3a9da748190baa7f1570fe91ac604becb25c45c1d41
 demo-node alice openrouter openai/gpt-4o-mini 800 300 400 0 0 0.000275 reported gen-1741570283-aBcDeFgHiJkLmNoPqRsT
@@ -90,6 +119,17 @@ demo-sql alice openai gpt-4o-mini-2024-07-18 176 300 1024 0 0 0.0002832 price_ta
         echo "ledger after the examples:"; echo "$ledger"; echo "expected:"; echo "$expected"
         ok=1
     fi
+    # The spend logs: three events per batch example (none of the bad log), priced from the log's counts:
+    # 1200 x 0.15 + 300 x 0.60, 800 x 0.15 + 200 x 0.60, 50 x 0.15 + 20 x 0.60 per million.
+    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "
+        SELECT tenant, count(*), string_agg(user_id || ':' || cost, ',' ORDER BY idempotency_key), sum(cost)
+          FROM usage_meter.events WHERE idempotency_key LIKE 'chatcmpl-sync-%' GROUP BY tenant ORDER BY tenant") || return 1
+    expected="demo-node 3 alice:0.00036,bob:0.00024,alice:0.0000195 0.0006195
+demo-python 3 alice:0.00036,bob:0.00024,alice:0.0000195 0.0006195"
+    if [ "$ledger" != "$expected" ]; then
+        echo "spend-log events after the examples:"; echo "$ledger"; echo "expected:"; echo "$expected"
+        ok=1
+    fi
     local drift
     drift=$(PGDATABASE=$examples_db psql -X -At -c "SELECT count(*) FROM usage_meter.verify()") || return 1
     [ "$drift" = 0 ] || { echo "verify() reports $drift disagreements"; ok=1; }
@@ -97,4 +137,4 @@ demo-sql alice openai gpt-4o-mini-2024-07-18 176 300 1024 0 0 0.0002832 price_ta
     return $ok
 }
 
-stage "client examples (psql, Python, Node.js, C++, Go) against the cluster" client_examples
+stage "client examples (psql, Python, Node.js, C++, Go; batches from Python and Node.js) against the cluster" client_examples

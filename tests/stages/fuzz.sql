@@ -31,7 +31,8 @@ DECLARE
                           E'{"\\u0000": 1}', '{"a": 1, "a": 2}'];
     bools text[] := ARRAY[NULL, 'true', 'false'];
     ids text[] := ARRAY[NULL, '-1', '0', '1', '2', '3', '5', '8', '13', '999999', '9223372036854775807'];
-    fns text[] := ARRAY['usage_record', 'usage_record', 'usage_record', 'usage_record', 'usage_record', 'check_limit', 'live_usage', 'period_bounds',
+    fns text[] := ARRAY['usage_record', 'usage_record', 'usage_record', 'usage_record', 'usage_record', 'usage_record',
+                        'usage_record_batch', 'usage_record_batch', 'check_limit', 'live_usage', 'period_bounds',
                         'set_tenant', 'set_price', 'set_unit_price', 'set_limit', 'remove_limit', 'void_event',
                         'correct_event', 'rebuild', 'verify', 'health', 'roll_up', 'drop_events_before',
                         'create_partitions', 'set_model_alias', 'remove_model_alias', 'set_provider_alias',
@@ -50,6 +51,8 @@ DECLARE
     p_event_tenant text[] := ARRAY['acme'];
     p_event_id text[] := ARRAY['1'];
     fn text;
+    batch text;
+    j int;
     call text;
     result record;
     code text;
@@ -64,7 +67,24 @@ BEGIN
             SELECT ARRAY[e.tenant], ARRAY[e.event_id::text] INTO p_event_tenant, p_event_id
               FROM usage_meter.events AS e ORDER BY random() LIMIT 1;
         END IF;
+        IF fn = 'usage_record_batch' THEN  -- one to three elements, or (one time in five) any document
+            batch := NULL;
+            FOR j IN 1..1 + floor(random() * 3)::int LOOP
+                batch := concat_ws(', ', batch, format(
+                    'jsonb_build_object(''user_id'', %L::text, ''operation'', %L::text, ''model'', %L::text, '
+                    '''input_tokens'', %L::bigint, ''output_tokens'', %L::bigint, ''cost'', %L::numeric, '
+                    '''occurred_at'', %L::text, ''idempotency_key'', %L::text, ''metadata'', %L::jsonb)',
+                    pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts), pg_temp.pick(p_texts, texts),
+                    pg_temp.pick(p_ints, ints), pg_temp.pick(p_ints, ints), pg_temp.pick(p_nums, nums),
+                    pg_temp.pick(p_times, times), pg_temp.pick(p_texts, texts), pg_temp.pick(p_jsons, jsons)));
+            END LOOP;
+            batch := CASE WHEN random() < 0.2 THEN format('%L::jsonb', pg_temp.pick(p_jsons, jsons))
+                          ELSE 'jsonb_build_array(' || batch || ')' END;
+        END IF;
         call := CASE fn
+            WHEN 'usage_record_batch' THEN format(
+                'SELECT count(*) FILTER (WHERE NOT duplicate) AS fresh FROM usage_meter.usage_record_batch(%L::text, %s)',
+                pg_temp.pick(p_texts, texts), batch)
             WHEN 'usage_record' THEN format(
                 'SELECT duplicate FROM usage_meter.usage_record(%L::text, %L::text, %L::text, %L::text, %L::bigint, '
                 '%L::bigint, %L::bigint, %L::bigint, %L::bigint, %L::numeric, %L::numeric, %L::text, %L::timestamptz, '
@@ -167,6 +187,7 @@ BEGIN
             -- What a successful call adds to the ledger.
             IF fn = 'usage_record' THEN
                 IF NOT result.duplicate THEN expected := expected + 1; END IF;
+            ELSIF fn = 'usage_record_batch' THEN expected := expected + result.fresh;
             ELSIF fn = 'void_event' THEN expected := expected + 1;
             ELSIF fn = 'correct_event' THEN expected := expected + 2;
             ELSIF fn IN ('drop_events_before', 'maintain') THEN expected := expected - result.dropped;
