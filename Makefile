@@ -10,7 +10,7 @@ MODULE_big = usage_meter
 # The install script of the default version is built from the per-area sources in extension/src, concatenated
 # in this order (each file's header says what it owns); CREATE EXTENSION runs it alone. The released scripts
 # (extension/usage_meter--1.0.sql and the upgrade scripts) are installed as they are and never edited.
-EXTENSION_SQL_SRCS = tables recording pricing limits retention trust analytics access
+EXTENSION_SQL_SRCS = tables recording pricing limits retention trust analytics tenants_move access
 # default_version, read once from the control file.
 EXTVERSION = $(eval EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(srcdir)/$(EXTENSION).control))$(EXTVERSION)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

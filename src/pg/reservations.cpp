@@ -281,6 +281,7 @@ UM_FUNCTION(reserve) {
 
     ApplicableLimits applicable;
     load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &applicable);
+    if (applicable.moving) raise_tenant_moving(tenant);
 
     spi_connect();
     static int calls = 0;
@@ -349,6 +350,13 @@ bool release_reservation(bool tenant_known, Datum tenant, Datum id) {
     run(release, Access::kReadWrite, 0, sql_arg(id), sql_arg(TimestampTzGetDatum(GetCurrentTimestamp())),
         sql_arg_or_null(tenant, !tenant_known));
     if (SPI_processed == 0) raise_not_closable(id, "release", tenant_known, tenant, 0, true);
+    // import_tenant keeps a moved tenant's reservation ids, so an id alone may name holds of several tenants.
+    if (SPI_processed > 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("invalid reservation_id: %lld names reservations of several tenants",
+                               static_cast<long long>(DatumGetInt64(id))),
+                        errhint("A tenant moved in by import_tenant keeps its ids; call release(tenant, "
+                                "reservation_id).")));
     bool isnull;
     bool live = DatumGetBool(result_value(0, 1, &isnull));
     SPI_finish();
