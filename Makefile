@@ -48,6 +48,9 @@ REGRESS += ledger_invariants
 REGRESS += analytics
 ISOLATION += void_reprice_race partition_while_recording drop_while_recording
 
+# -- scale-out: moving a tenant between databases, catalog idempotence and digest (1.5)
+REGRESS += tenant_move
+
 REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress
 ISOLATION_OPTS = --inputdir=$(srcdir) --outputdir=build/isolation
 
