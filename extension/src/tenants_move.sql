@@ -67,6 +67,7 @@ BEGIN
     END IF;
     since := pg_catalog.clock_timestamp();
     FOR i IN 1 .. 300 LOOP
+        PERFORM pg_catalog.pg_stat_clear_snapshot();  -- pg_stat_activity is otherwise read once per transaction
         SELECT pg_catalog.array_agg(a.pid ORDER BY a.pid) INTO pids FROM pg_catalog.pg_stat_activity AS a
          WHERE a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
            AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()

@@ -1,7 +1,8 @@
 # Moving a tenant between two databases (docs/trust.md, "Moving a tenant to another database"): a source with
 # two tenants (300 events each with keys, a void, a correction, limits, a markup change, an open reservation,
 # a dropped month and a monthly partition) and a target that already has a tenant of its own whose event ids
-# overlap the moved tenant's. acme is marked moving (its writes refused with 55000), exported with psql's
+# overlap the moved tenant's. acme is marked moving while one of its recordings is in flight (its writes are
+# refused with 55000 from then on; the export waits for the one in flight and carries it), exported with psql's
 # \copy to a file, imported from it into the target, then purged from the source. Checks: the target's rows of
 # acme equal the source's in every table (ids included), verify() is empty on both, the retention boundary
 # travelled, the source holds no row of acme and globex is untouched, and on the target acme keeps working
@@ -30,7 +31,6 @@ SELECT usage_meter.correct_event('acme', (SELECT event_id FROM usage_meter.idemp
                                           WHERE tenant = 'acme' AND idempotency_key = 'key-160'), 'provider bill',
                                  input_tokens => 1);
 SELECT usage_meter.reserve('acme', 'user1', 1, 10);
-SELECT usage_meter.set_tenant_moving('acme', true);
 SQL
     $q -d "$dst" >/dev/null <<'SQL' || return 1
 CREATE EXTENSION usage_meter;
@@ -38,6 +38,15 @@ SELECT usage_meter.set_price('m', 1, 2, effective_from => '2026-01-01'), usage_m
 SELECT usage_meter.usage_record('initech', 'i', 'chat', 'm', i, i, occurred_at => '2026-11-01Z', idempotency_key => 'key-' || i)
   FROM generate_series(1, 600) AS i;
 SQL
+    # A recording in flight when acme is marked moving: the export waits for it and carries its event.
+    $q -d "$src" -c "BEGIN" -c "SELECT usage_meter.usage_record('acme', 'late', 'chat', 'm', 7, 7, idempotency_key => 'in-flight')" \
+        -c "SELECT pg_sleep(3) /* in flight */" -c "COMMIT" >/dev/null &
+    local inflight=$! i
+    for i in $(seq 1 100); do
+        [ "$($q -d "$src" -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%/* in flight */%' AND state = 'active' AND pid <> pg_backend_pid()")" = 1 ] && break
+        sleep 0.1
+    done
+    $q -d "$src" -c "SELECT usage_meter.set_tenant_moving('acme', true)" >/dev/null || return 1
     # The moving tenant's writes are refused; the catalogs agree.
     $q -d "$src" -c "SELECT usage_meter.usage_record('acme', 'u', 'chat', 'm', 1, 1)" >"$out.refused.txt" 2>&1
     um_expect "$out.refused.txt" 'tenant "acme" is being moved to another database' || ok=1
@@ -56,14 +65,15 @@ SQL
         UNION ALL SELECT 'markups', to_jsonb(x) FROM usage_meter.tenant_markups AS x WHERE tenant = 'acme'
         UNION ALL SELECT 'reservations', to_jsonb(x) FROM usage_meter.reservations AS x WHERE tenant = 'acme'
         ORDER BY 1, 2"
-    $q -d "$src" -c "$rows" >"$out.src.txt" || return 1
-
     $q -d "$src" -c "\\copy (SELECT usage_meter.export_tenant('acme')) TO '$file'" || return 1
+    wait "$inflight" || { echo "the recording in flight failed"; ok=1; }
+    $q -d "$src" -c "$rows" >"$out.src.txt" || return 1
+    grep -q '"in-flight"' "$out.src.txt" || { echo "the event in flight is missing"; ok=1; }
     $q -d "$dst" -c "CREATE TEMP TABLE doc (d jsonb)" -c "\\copy doc FROM '$file'" \
         -c "SELECT table_name || ' ' || row_count FROM usage_meter.import_tenant((SELECT d FROM doc))" \
         >"$out.import.txt" || return 1
     cat "$out.import.txt"
-    um_expect "$out.import.txt" '^events 184$' '^idempotency_keys 300$' '^retention 1$' '^rebuilt 0$' \
+    um_expect "$out.import.txt" '^events 185$' '^idempotency_keys 301$' '^retention 1$' '^rebuilt 0$' \
         '^reservations 1$' || ok=1
     $q -d "$dst" -c "$rows" >"$out.dst.txt" || return 1
     cmp -s "$out.src.txt" "$out.dst.txt" || { echo "acme's rows differ:"; diff "$out.src.txt" "$out.dst.txt" | head -20; ok=1; }
