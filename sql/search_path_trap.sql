@@ -126,7 +126,7 @@ SELECT * FROM usage_meter.verify();
 SELECT usage_meter.set_tenant_moving('acme', true);
 CREATE TEMP TABLE moved AS SELECT usage_meter.export_tenant('acme') AS doc;
 SELECT table_name, row_count FROM usage_meter.purge_tenant('acme');
-SELECT table_name, row_count FROM usage_meter.import_tenant((SELECT doc FROM moved));
+SELECT table_name, row_count FROM usage_meter.import_tenant('acme', (SELECT doc FROM moved));
 SELECT kind, key FROM usage_meter.price_catalog_digest();
 SELECT * FROM usage_meter.verify();
 RESET search_path;

@@ -133,18 +133,20 @@ SELECT usage_meter.reserve('initech', 'i', 0, 0) AS initech_reservation;
 SELECT usage_meter.reserve('initech', 'i', 0, 0) AS initech_reservation;
 
 -- Bad documents are refused before anything is written.
-SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant(NULL)$$);
-SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('[]')$$);
-SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('{"format": "usage_meter.tenant_export", "format_version": 2}')$$);
-SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(%L)', (SELECT doc - 'limits' FROM exported)));
-SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(%L)',
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('acme', NULL)$$);
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant(NULL, (SELECT doc FROM exported))$$);
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('acme', '[]')$$);
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('globex', (SELECT doc FROM exported))$$);
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('acme', '{"format": "usage_meter.tenant_export", "format_version": 2}')$$);
+SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(''acme'', %L)', (SELECT doc - 'limits' FROM exported)));
+SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(''acme'', %L)',
        (SELECT jsonb_set(doc, '{events,0,tenant}', '"globex"') FROM exported)));
-SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(%L)',
+SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(''acme'', %L)',
        (SELECT jsonb_set(doc, '{tenants}', '[]') FROM exported)));
 SELECT count(*) AS acme_rows FROM usage_meter.tenants WHERE tenant = 'acme';
 
 -- The import: every row back, the summaries rebuilt from the ledger (nothing to change), verify() empty.
-SELECT * FROM usage_meter.import_tenant((SELECT doc FROM exported));
+SELECT * FROM usage_meter.import_tenant('acme', (SELECT doc FROM exported));
 SELECT * FROM usage_meter.verify();
 -- Equal to what was exported, ids included (the tenant arrives writable).
 SELECT (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.event_id) FROM usage_meter.events AS e
@@ -184,7 +186,7 @@ SELECT pg_temp.refusal($$SELECT usage_meter.release(2)$$);
 SELECT usage_meter.void_event(3, 'globex''s alone') > 7 AS voided_by_id;
 SELECT * FROM usage_meter.verify();
 -- Importing a tenant this database holds is refused.
-SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant((SELECT doc FROM exported))$$);
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('acme', (SELECT doc FROM exported))$$);
 
 -- The retention boundary travels: a source that dropped raw events before a boundary moves this database's
 -- boundary to it when nothing here is older, and the import is refused when something is.
@@ -196,11 +198,11 @@ SELECT jsonb_set(jsonb_set(doc, '{kept_from}', '"2025-02-01 00:00:00+00"'), '{ev
   FROM (SELECT usage_meter.export_tenant('acme') AS doc) AS x;
 SELECT table_name, row_count FROM usage_meter.purge_tenant('acme') WHERE table_name = 'events';
 SELECT event_id > 7 AS recorded FROM usage_meter.usage_record('hooli', 'h', 'chat', 'm', 1, 1, occurred_at => '2025-01-20');
-SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(%L)', (SELECT doc FROM dropped)));
+SELECT pg_temp.refusal(format('SELECT * FROM usage_meter.import_tenant(''acme'', %L)', (SELECT doc FROM dropped)));
 SELECT count(*) AS acme_rows FROM usage_meter.tenants WHERE tenant = 'acme';
 SELECT usage_meter.set_tenant_moving('hooli', true);
 SELECT table_name, row_count FROM usage_meter.purge_tenant('hooli') WHERE table_name = 'events';
-SELECT * FROM usage_meter.import_tenant((SELECT doc FROM dropped));
+SELECT * FROM usage_meter.import_tenant('acme', (SELECT doc FROM dropped));
 SELECT kept_from FROM usage_meter.retention;
 SELECT usage_meter.verifiable_since();
 SELECT * FROM usage_meter.verify();
@@ -210,13 +212,13 @@ SELECT count(*) AS acme_events FROM usage_meter.events WHERE tenant = 'acme';
 SET SESSION AUTHORIZATION um_move_writer;
 SELECT pg_temp.refusal($$SELECT usage_meter.set_tenant_moving('initech', true)$$);
 SELECT pg_temp.refusal($$SELECT usage_meter.export_tenant('initech')$$);
-SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('{}')$$);
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('initech', '{}')$$);
 SELECT pg_temp.refusal($$SELECT * FROM usage_meter.purge_tenant('initech')$$);
 SELECT pg_temp.refusal($$SELECT * FROM usage_meter.price_catalog_digest()$$);
 SET SESSION AUTHORIZATION um_move_reader;
 SELECT pg_temp.refusal($$SELECT usage_meter.set_tenant_moving('initech', true)$$);
 SELECT pg_temp.refusal($$SELECT usage_meter.export_tenant('initech')$$);
-SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('{}')$$);
+SELECT pg_temp.refusal($$SELECT * FROM usage_meter.import_tenant('initech', '{}')$$);
 SELECT pg_temp.refusal($$SELECT * FROM usage_meter.purge_tenant('initech')$$);
 SET SESSION AUTHORIZATION um_move_admin;
 SELECT pg_temp.refusal($$SELECT usage_meter.purge_tenant_events('initech')$$);

@@ -146,7 +146,8 @@ COMMENT ON FUNCTION usage_meter.export_tenant IS
     'Every row of a tenant being moved, in one snapshot, as a jsonb document for import_tenant on another database';
 
 ------------------------------------------------------------------------------------------------------------
--- import_tenant(document) -> (table_name, row_count): the rows of an export_tenant document written into this
+-- import_tenant(tenant, document) -> (table_name, row_count): the rows of an export_tenant document of that
+-- tenant (named first, as in every per-tenant call, so a proxy routes it like the others) written into this
 -- database, which must not hold the tenant (42710). Every row keeps its values: event ids (so idempotency
 -- keys, reversals, corrections and settled reservations still point at their events, and a client's ids stay
 -- valid), reservation ids (an open hold can be settled or released here), the tenant's settings and markup
@@ -161,7 +162,7 @@ COMMENT ON FUNCTION usage_meter.export_tenant IS
 -- no raw event before it, else the import is refused: verify() would compare days whose events are gone.
 -- The tenant arrives writable (not moving). Returns a row per table, in the order written.
 ------------------------------------------------------------------------------------------------------------
-CREATE FUNCTION usage_meter.import_tenant(document jsonb)
+CREATE FUNCTION usage_meter.import_tenant(tenant text, document jsonb)
 RETURNS TABLE (table_name text, row_count bigint)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -178,8 +179,9 @@ DECLARE
     parts constant text[] := ARRAY['tenants', 'tenant_markups', 'limits', 'events', 'idempotency_keys',
                                    'daily_rollup', 'counters', 'reservations', 'alerts', 'reader_tenants'];
 BEGIN
-    IF doc IS NULL THEN
-        RAISE EXCEPTION 'document must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    IF import_tenant.tenant IS NULL OR doc IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', CASE WHEN import_tenant.tenant IS NULL THEN 'tenant' ELSE 'document' END
+            USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF pg_catalog.jsonb_typeof(doc) OPERATOR(pg_catalog.<>) 'object'
        OR (doc OPERATOR(pg_catalog.->>) 'format') IS DISTINCT FROM 'usage_meter.tenant_export' THEN
@@ -191,9 +193,11 @@ BEGIN
               COALESCE(doc OPERATOR(pg_catalog.->>) 'format_version', 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    t := doc OPERATOR(pg_catalog.->>) 'tenant';
-    IF t IS NULL THEN
-        RAISE EXCEPTION 'invalid document: it names no tenant' USING ERRCODE = 'invalid_parameter_value';
+    t := import_tenant.tenant;
+    IF (doc OPERATOR(pg_catalog.->>) 'tenant') IS DISTINCT FROM t THEN
+        RAISE EXCEPTION 'invalid document: it is the export of tenant "%", not "%"',
+              doc OPERATOR(pg_catalog.->>) 'tenant', t
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
     FOREACH part IN ARRAY parts LOOP
         IF pg_catalog.jsonb_typeof(doc OPERATOR(pg_catalog.->) part) IS DISTINCT FROM 'array' THEN
@@ -205,8 +209,7 @@ BEGIN
          WHERE (r OPERATOR(pg_catalog.->>) 'tenant') IS DISTINCT FROM t
          LIMIT 1;
         IF FOUND THEN
-            RAISE EXCEPTION 'invalid document: a row of "%" is of tenant %, not "%"', part,
-                  COALESCE(pg_catalog.quote_ident(stray), 'NULL'), t
+            RAISE EXCEPTION 'invalid document: a row of "%" is of tenant "%", not "%"', part, stray, t
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
     END LOOP;

@@ -70,7 +70,7 @@ SQL
     $q -d "$src" -c "$rows" >"$out.src.txt" || return 1
     grep -q '"in-flight"' "$out.src.txt" || { echo "the event in flight is missing"; ok=1; }
     $q -d "$dst" -c "CREATE TEMP TABLE doc (d jsonb)" -c "\\copy doc FROM '$file'" \
-        -c "SELECT table_name || ' ' || row_count FROM usage_meter.import_tenant((SELECT d FROM doc))" \
+        -c "SELECT table_name || ' ' || row_count FROM usage_meter.import_tenant('acme', (SELECT d FROM doc))" \
         >"$out.import.txt" || return 1
     cat "$out.import.txt"
     um_expect "$out.import.txt" '^events 185$' '^idempotency_keys 301$' '^retention 1$' '^rebuilt 0$' \
