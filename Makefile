@@ -10,7 +10,7 @@ MODULE_big = usage_meter
 # The install script of the default version is built from the per-area sources in extension/src, concatenated
 # in this order (each file's header says what it owns); CREATE EXTENSION runs it alone. The released scripts
 # (extension/usage_meter--1.0.sql and the upgrade scripts) are installed as they are and never edited.
-EXTENSION_SQL_SRCS = tables recording pricing limits retention trust analytics access
+EXTENSION_SQL_SRCS = tables recording pricing limits retention trust analytics tenants_move access
 # default_version, read once from the control file.
 EXTVERSION = $(eval EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(srcdir)/$(EXTENSION).control))$(EXTVERSION)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
@@ -50,6 +50,8 @@ ISOLATION += void_reprice_race partition_while_recording drop_while_recording
 
 # -- recording at scale: usage_record_batch (1.5)
 REGRESS += usage_record_batch
+# -- scale-out: moving a tenant between databases, catalog idempotence and digest (1.5)
+REGRESS += tenant_move
 
 REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress
 ISOLATION_OPTS = --inputdir=$(srcdir) --outputdir=build/isolation

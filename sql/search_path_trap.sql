@@ -122,6 +122,13 @@ SELECT user_id, metric, period, level FROM usage_meter.alerts ORDER BY alert_id;
 SELECT count(*) >= 1 AS partitions_made FROM usage_meter.create_partitions(0);
 SELECT usage_meter.drop_events_before('2000-01-01Z') AS dropped, usage_meter.verifiable_since();
 SELECT * FROM usage_meter.verify();
+-- The 1.5 tenant move: the flag, export, purge, import back, and the catalog digest.
+SELECT usage_meter.set_tenant_moving('acme', true);
+CREATE TEMP TABLE moved AS SELECT usage_meter.export_tenant('acme') AS doc;
+SELECT table_name, row_count FROM usage_meter.purge_tenant('acme');
+SELECT table_name, row_count FROM usage_meter.import_tenant('acme', (SELECT doc FROM moved));
+SELECT kind, key FROM usage_meter.price_catalog_digest();
+SELECT * FROM usage_meter.verify();
 RESET search_path;
 SELECT count(*) AS events FROM usage_meter.events;
 

@@ -71,7 +71,8 @@ REVOKE EXECUTE ON FUNCTION usage_meter.events_prepare(), usage_meter.events_roll
     usage_meter.events_append_only(), usage_meter.roll_up(usage_meter.events[]),
     usage_meter.rebuild_scope(text, date, date), usage_meter.create_partition(timestamptz),
     usage_meter.event_owner(bigint), usage_meter.limits_cache_invalidate(),
-    usage_meter.check_alias_name(text, text), usage_meter.record_batch(text, jsonb, boolean)
+    usage_meter.check_alias_name(text, text), usage_meter.record_batch(text, jsonb, boolean),
+    usage_meter.tenant_quiesce(text, text), usage_meter.purge_tenant_events(text)
     FROM usage_meter_admin;
 
 -- The writer records (directly, from a provider payload, against a reservation) and checks limits.

@@ -120,7 +120,8 @@ BEGIN
 END
 $$;
 
--- Adds an alias of a provider (position: its order among the provider's aliases; default after the last).
+-- Adds an alias of a provider (position: its order among the provider's aliases; default after the last). Setting
+-- an alias that exists again without a position keeps its position, so repeating a call changes nothing.
 CREATE FUNCTION usage_meter.set_provider_alias(provider text, alias text, "position" integer DEFAULT NULL)
 RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -143,7 +144,9 @@ BEGIN
                      (SELECT COALESCE(pg_catalog.max(b.position), 0) OPERATOR(pg_catalog.+) 10
                         FROM usage_meter.provider_aliases AS b
                        WHERE b.provider OPERATOR(pg_catalog.=) set_provider_alias.provider)))
-    ON CONFLICT ON CONSTRAINT provider_aliases_pkey DO UPDATE SET position = excluded.position;
+    ON CONFLICT ON CONSTRAINT provider_aliases_pkey DO UPDATE
+        SET position = COALESCE(set_provider_alias.position, a.position)
+        WHERE a.position OPERATOR(pg_catalog.<>) COALESCE(set_provider_alias.position, a.position);
 END
 $$;
 COMMENT ON FUNCTION usage_meter.set_provider_alias IS
@@ -169,7 +172,8 @@ $$;
 COMMENT ON FUNCTION usage_meter.remove_provider_alias IS 'Removes an alias added by set_provider_alias; true when there was one';
 
 -- An event of model `alias` is priced as one of `model` (for `provider` when given, else the event's), when
--- its own name has no price. For events recorded from now on; reprice() applies it to earlier ones.
+-- its own name has no price. For events recorded from now on; reprice() applies it to earlier ones. Setting the
+-- same alias again changes nothing (not even created_at).
 CREATE FUNCTION usage_meter.set_model_alias(alias text, model text, provider text DEFAULT NULL)
 RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -186,7 +190,8 @@ BEGIN
     INSERT INTO usage_meter.model_aliases AS a (alias, model, provider)
     VALUES (set_model_alias.alias, set_model_alias.model, set_model_alias.provider)
     ON CONFLICT ON CONSTRAINT model_aliases_pkey DO UPDATE SET model = excluded.model, provider = excluded.provider,
-                                      created_at = pg_catalog.now();
+                                      created_at = pg_catalog.now()
+        WHERE (a.model, a.provider) IS DISTINCT FROM (excluded.model, excluded.provider);
 END
 $$;
 COMMENT ON FUNCTION usage_meter.set_model_alias IS

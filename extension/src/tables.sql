@@ -15,6 +15,8 @@
 --                 and billed cost they were recorded with. Kept by the tenants_markup_history trigger.
 --   alert_limits  whether the tenant has a limit with alerts: the ledger trigger reads the tenants row anyway,
 --                 so a tenant without one pays nothing for alerts. Kept by the limits_flag_tenant trigger.
+--   moving        the tenant is being moved to another database (set_tenant_moving, tenants_move.sql): its
+--                 writes are refused (55000). Read with the row the ledger trigger reads anyway.
 ------------------------------------------------------------------------------------------------------------
 CREATE TABLE usage_meter.tenants (
     tenant        text PRIMARY KEY,
@@ -23,7 +25,8 @@ CREATE TABLE usage_meter.tenants (
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     markup_from   timestamptz NOT NULL DEFAULT '-infinity',
-    alert_limits  boolean NOT NULL DEFAULT false
+    alert_limits  boolean NOT NULL DEFAULT false,
+    moving        boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE usage_meter.tenants IS 'Tenants (paying clients): time zone for day/month bucketing and billing markup';
 

@@ -239,25 +239,34 @@ $$;
 COMMENT ON FUNCTION usage_meter.correct_event(text, bigint, text, bigint, bigint, bigint, bigint, bigint, numeric, numeric, text,
                                               text, text, jsonb) IS 'Replaces an event by a reversal plus a new entry, both with the reason';
 
--- The forms by event_id alone: event ids come from one sequence, so an id names one event of one tenant.
+-- The forms by event_id alone: event ids come from one sequence, so an id names one event of one tenant (unless
+-- import_tenant moved a tenant in with its own ids: such an id is refused as ambiguous).
 -- Finding its tenant reads the ledger's primary-key index without its leading column (a full index scan, fine
 -- for an occasional correction); callers who know the tenant should use the forms above, one key lookup.
--- The tenant whose ledger holds event_id; refuses a NULL or unknown id. Internal to the two forms below.
+-- The tenant whose ledger holds event_id; refuses a NULL or unknown id, and an id that names events of several
+-- tenants (a tenant moved in by import_tenant keeps its ids). Internal to the two forms below.
 CREATE FUNCTION usage_meter.event_owner(event_id bigint)
 RETURNS text
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     owner text;
+    owners bigint;
 BEGIN
     IF event_owner.event_id IS NULL THEN
         RAISE EXCEPTION 'event_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT e.tenant INTO owner FROM usage_meter.events AS e
+    SELECT pg_catalog.min(e.tenant), pg_catalog.count(DISTINCT e.tenant) INTO owner, owners
+      FROM usage_meter.events AS e
      WHERE e.event_id OPERATOR(pg_catalog.=) event_owner.event_id;
     IF owner IS NULL THEN
         RAISE EXCEPTION 'invalid event_id: the ledger has no event %', event_owner.event_id
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF owners OPERATOR(pg_catalog.>) 1 THEN
+        RAISE EXCEPTION 'invalid event_id: % names events of several tenants', event_owner.event_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A tenant moved in by import_tenant keeps its event ids; name the tenant (the tenant-first form).';
     END IF;
     RETURN owner;
 END

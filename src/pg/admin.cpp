@@ -61,6 +61,7 @@ UM_FUNCTION(set_tenant) {
     pg_tz* zone = tenant_zone_or_raise(zone_name, "time_zone");
     Datum canonical_zone = CStringGetTextDatum(pg_get_timezone_name(zone));
     Datum markup = numeric_from_decimal(markup_from_numeric(PG_GETARG_DATUM(2), "markup_pct"));
+    tenant_refuse_if_moving(tenant);
 
     spi_connect();
     tenant_set(tenant, canonical_zone, markup);
@@ -161,6 +162,7 @@ UM_FUNCTION(set_limit) {
     const bool hard = PG_GETARG_BOOL(5);
     Datum alert = BoolGetDatum(false);
     if (with_alert) alert = PG_ARGISNULL(6) ? BoolGetDatum(!hard) : PG_GETARG_DATUM(6);
+    tenant_refuse_if_moving(tenant);
     spi_connect();
     tenant_ensure(tenant);
     limit_upsert({sql_arg(tenant), sql_arg_or_null(PG_GETARG_DATUM(1), PG_ARGISNULL(1)), sql_arg(PG_GETARG_DATUM(2)),
@@ -175,6 +177,7 @@ UM_FUNCTION(remove_limit) {
     Datum tenant = name_arg(fcinfo, 0, "tenant");
     check_limit_user(fcinfo, 1);
     check_metric_period(fcinfo, 2, 3);
+    tenant_refuse_if_moving(tenant);
     spi_connect();
     const bool removed = limit_remove({sql_arg(tenant), sql_arg_or_null(PG_GETARG_DATUM(1), PG_ARGISNULL(1)),
                                        sql_arg(PG_GETARG_DATUM(2)), sql_arg(PG_GETARG_DATUM(3))});

@@ -16,6 +16,7 @@ constexpr int kMaxApplicableLimits = 24;
 
 struct ApplicableLimits {
     pg_tz* zone;  // the tenant's time zone; nullptr for a tenant never seen (it has no limits)
+    bool moving;  // the tenant is being moved to another database (tenants.moving): reserve() refuses it
     int count;
     usage_meter::LimitState limits[kMaxApplicableLimits];
     int scope[kMaxApplicableLimits];   // LimitScope (limit_precedence.h)

@@ -4,6 +4,7 @@
 
 #include "datum_convert.h"
 #include "statement.h"
+#include "tables/tenants.h"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -89,6 +90,7 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
             ereport(ERROR, (errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
                             errmsg("invalid reason: it is longer than %d characters", kMaxReasonLength)));
     }
+    tenant_refuse_if_moving(values[tenant]);  // a void of a tenant being moved: refused like a recording
     const int64 reversed_id = DatumGetInt64(values[reverses]);
     const char* tenant_name = TextDatumGetCString(values[tenant]);
 

@@ -52,6 +52,7 @@ void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapsho
     TenantRow row;
     if (!tenant_read(tenant, snapshot, &row)) return;
     out->zone = row.zone;
+    out->moving = row.moving;
 
     // Each group is one index scan on limits_scope (tenant, user_id, ...): the candidates, in the order read.
     // Amounts are converted only for the candidates that apply (a replaced '*' limit's never is).
@@ -114,6 +115,7 @@ void read_applicable_limits(Datum tenant, Datum user_id, bool user_null, Snapsho
 void load_applicable_limits(Datum tenant, Datum user_id, bool user_null, TimestampTz now, ApplicableLimits* out) {
     out->count = 0;
     out->zone = nullptr;
+    out->moving = false;
     if (!limits_cache_usable()) {
         read_applicable_limits(tenant, user_id, user_null, statement_snapshot(), out);
     } else if (!limits_cache_get(tenant, user_id, user_null, out)) {

@@ -38,6 +38,7 @@ struct Entry {
     int user_length;
     char* key;  // tenant bytes, then user bytes (in the cache's memory context)
     pg_tz* zone;
+    bool moving;
     int count;
     void* limits_memory;  // what was allocated for limits (palloc aligns to 8 bytes only)
     CachedLimit* limits;  // inside limits_memory, aligned for the 128-bit integers of Decimal
@@ -152,6 +153,7 @@ bool limits_cache_get(Datum tenant, Datum user_id, bool user_null, ApplicableLim
     const Entry& e = cache.entries[hash % kEntries];
     if (!same_key(e, hash, t, u, user_null)) return false;
     out->zone = e.zone;
+    out->moving = e.moving;
     out->count = e.count;
     for (int i = 0; i < e.count; ++i) {
         out->limits[i] = e.limits[i].limit;
@@ -198,6 +200,7 @@ void limits_cache_put(Datum tenant, Datum user_id, bool user_null, const Applica
     e.tenant_length = static_cast<int>(t.length);
     e.user_length = static_cast<int>(user_length);
     e.zone = in->zone;
+    e.moving = in->moving;
     e.count = in->count;
     e.used = true;
 }

@@ -63,5 +63,8 @@ Datum tiers_jsonb(const PriceTier* tiers, size_t count);
 // Lets the next UPDATE of the ledger through its append-only guard; reprice() sets it around its own statement
 // and resets it, also on error.
 void allow_reprice_update(bool allowed);
+// Lets the ledger's append-only trigger pass DELETE while set: only purge_tenant_events() sets it, around its
+// own statement, and always resets it (record.cpp).
+void allow_purge_delete(bool allowed);
 
 }  // namespace usage_meter::pg

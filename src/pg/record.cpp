@@ -55,11 +55,13 @@ struct EventContext {
     Decimal unit_price;
 };
 
-// The tenant's time zone and the markup in force at `at`; false when the tenant does not exist (yet). The
+// The tenant's time zone and the markup in force at `at`; false when the tenant does not exist (yet); refuses a
+// tenant being moved to another database (the flag is in the row read anyway, so the check costs nothing). The
 // current markup applies from tenants.markup_from on (a 1.0 database has no markup history: always).
 bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
     TenantRow row;
     if (!tenant_read(tenant, nullptr, &row)) return false;
+    if (row.moving) raise_tenant_moving(tenant);  // not recorded on the side it is leaving
     ctx->zone = row.zone;
     ctx->markup_pct = row.markup_pct;
     note_tenant_alerts(tenant, row.alert_limits);  // whether the roll-up has alerts to look for
@@ -387,12 +389,16 @@ namespace usage_meter::pg {
 namespace {
 // Set only inside reprice() around its own UPDATE of the pricing columns (see reprice.cpp), and always reset.
 bool reprice_update_allowed = false;
+// Set only inside purge_tenant_events() around its own DELETE of one tenant's rows (tenant_move.cpp).
+bool purge_delete_allowed = false;
 }  // namespace
 void allow_reprice_update(bool allowed) { reprice_update_allowed = allowed; }
+void allow_purge_delete(bool allowed) { purge_delete_allowed = allowed; }
 }  // namespace usage_meter::pg
 
-// BEFORE UPDATE OR DELETE OR TRUNCATE: the ledger is append-only. The one exception is reprice()'s own
-// statement, which rewrites only cost, billed_cost, priced, cost_source, price_id and unit_price_id.
+// BEFORE UPDATE OR DELETE OR TRUNCATE: the ledger is append-only. The exceptions are reprice()'s own
+// statement, which rewrites only cost, billed_cost, priced, cost_source, price_id and unit_price_id, and
+// purge_tenant()'s, which deletes every event of one tenant (a tenant moved away, or a deletion request).
 UM_FUNCTION(events_append_only) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -402,6 +408,7 @@ UM_FUNCTION(events_append_only) {
                          : TRIGGER_FIRED_BY_DELETE(trigger->tg_event) ? "DELETE"
                                                                       : "TRUNCATE";
     if (reprice_update_allowed && TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)) return PointerGetDatum(nullptr);
+    if (purge_delete_allowed && TRIGGER_FIRED_BY_DELETE(trigger->tg_event)) return PointerGetDatum(nullptr);
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("usage_meter.events is append-only: %s is not allowed", action),
                     errhint("Usage already happened; record a correcting event instead.")));

@@ -283,6 +283,7 @@ UM_FUNCTION(reserve) {
     rollup_apply_pending();  // this transaction's own recordings count (the counters are read with a later snapshot)
     ApplicableLimits applicable;
     load_applicable_limits(tenant, user_id, user_null, GetCurrentTransactionStartTimestamp(), &applicable);
+    if (applicable.moving) raise_tenant_moving(tenant);
 
     spi_connect();
     static int calls = 0;
@@ -347,7 +348,20 @@ bool release_reservation(bool tenant_known, Datum tenant, Datum id) {
         " WHERE reservation_id = $1 AND ($3::text IS NULL OR tenant = $3) AND state IN ('held', 'expired')"
         " RETURNING expires_at > $2",
         {INT8OID, TIMESTAMPTZOID, TEXTOID}};
+    // import_tenant keeps a moved tenant's reservation ids, so an id alone may name holds of several tenants.
+    static Statement<1> owners = {
+        "SELECT count(DISTINCT tenant) > 1 FROM usage_meter.reservations WHERE reservation_id = $1", {INT8OID}};
     spi_connect();
+    if (!tenant_known) {
+        run(owners, Access::kReadOnly, 0, sql_arg(id));
+        bool isnull;
+        if (DatumGetBool(result_value(0, 1, &isnull)))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("invalid reservation_id: %lld names reservations of several tenants",
+                                   static_cast<long long>(DatumGetInt64(id))),
+                            errhint("A tenant moved in by import_tenant keeps its ids; call release(tenant, "
+                                    "reservation_id).")));
+    }
     run(release, Access::kReadWrite, 0, sql_arg(id), sql_arg(TimestampTzGetDatum(GetCurrentTimestamp())),
         sql_arg_or_null(tenant, !tenant_known));
     if (SPI_processed == 0) raise_not_closable(id, "release", tenant_known, tenant, 0, true);
@@ -359,7 +373,8 @@ bool release_reservation(bool tenant_known, Datum tenant, Datum id) {
 
 }  // namespace
 
-// release(reservation_id): the reservation found by its id alone (ids are unique per database).
+// release(reservation_id): the reservation found by its id alone (ids are unique per database, unless
+// import_tenant moved a tenant in with its own: an id of several tenants is refused).
 UM_FUNCTION(release) {
     require_arg(fcinfo, 0, "reservation_id");
     PG_RETURN_BOOL(release_reservation(false, 0, PG_GETARG_DATUM(0)));

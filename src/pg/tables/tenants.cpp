@@ -36,6 +36,10 @@ bool tenant_read(Datum tenant, Snapshot snapshot, TenantRow* out) {
         Datum from = markup_from > 0 ? slot_getattr(scan.row, markup_from, &isnull) : static_cast<Datum>(0);
         out->has_markup_from = markup_from > 0 && !isnull;
         out->markup_from = out->has_markup_from ? DatumGetTimestampTz(from) : 0;
+        // moving is 1.5's: a tenant of an older version is never being moved.
+        const AttrNumber moving = extension_column(relid, "moving");
+        Datum flag_moving = moving > 0 ? slot_getattr(scan.row, moving, &isnull) : BoolGetDatum(false);
+        out->moving = moving > 0 && !isnull && DatumGetBool(flag_moving);
     }
     key_scan_close(&scan);
     return found;
@@ -55,6 +59,19 @@ bool tenant_past_markup(Datum tenant, TimestampTz at, Decimal* markup_pct) {
     }
     key_scan_close(&scan);
     return found;
+}
+
+void raise_tenant_moving(Datum tenant) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("tenant \"%s\" is being moved to another database: its writes are refused",
+                           TextDatumGetCString(tenant)),
+                    errhint("Retry once the move is complete and calls for the tenant reach its new database "
+                            "(set_tenant_moving(tenant, false) ends a move that was abandoned).")));
+}
+
+void tenant_refuse_if_moving(Datum tenant) {
+    TenantRow row;
+    if (tenant_read(tenant, nullptr, &row) && row.moving) raise_tenant_moving(tenant);
 }
 
 void tenant_ensure(Datum tenant) {

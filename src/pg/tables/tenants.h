@@ -19,6 +19,7 @@ struct TenantRow {
     bool alert_limits;   // whether one of its limits has alerts on
     bool has_markup_from;
     TimestampTz markup_from;  // the current markup applies from here on; earlier events use tenant_markups
+    bool moving;              // being moved to another database (set_tenant_moving, 1.5): writes are refused
 };
 
 // Reads the tenant under `snapshot` (nullptr: the statement's); false when it does not exist.
@@ -27,6 +28,12 @@ bool tenant_read(Datum tenant, Snapshot snapshot, TenantRow* out);
 // The markup in force at `at`, an instant before the current markup's markup_from: the latest tenant_markups
 // row starting at or before `at`; false when there is none.
 bool tenant_past_markup(Datum tenant, TimestampTz at, Decimal* markup_pct);
+
+// Refuses a write for a tenant being moved to another database (SQLSTATE 55000, naming the tenant).
+pg_attribute_noreturn() void raise_tenant_moving(Datum tenant);
+
+// raise_tenant_moving when the tenant exists and is being moved; nothing for an unknown tenant.
+void tenant_refuse_if_moving(Datum tenant);
 
 // Creates the tenant with the defaults unless it exists. Runs inside SPI.
 void tenant_ensure(Datum tenant);
