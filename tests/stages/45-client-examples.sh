@@ -42,22 +42,22 @@ expect_output() {  # expect_output WHAT PATTERN OUTPUT
     fi
 }
 
-client_examples() {
+# examples_build: the dependencies and the C++ and Go programs (tests/stages/47-scale-out.sh runs them too).
+examples_build() {
     examples_deps || return 1
     g++ -std=c++17 -O2 -Wall -Wextra -Werror -o build/example_cpp examples/cpp/record.cpp \
         -I"$(pg_config --includedir)" -lpq || return 1
     # Debian's Go packages live in GOPATH (no modules, no network).
     GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="$UM_ROOT/build/go-cache" \
         go build -o build/example_go examples/go/record.go || return 1
-    local languages=(sql python node cpp go)
-    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
-        -c "DROP DATABASE IF EXISTS $examples_db WITH (FORCE)" -c "CREATE DATABASE $examples_db" &&
-        PGDATABASE=$examples_db psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION usage_meter" \
-            -f examples/setup.sql >/dev/null || return 1
     printf '{"id": "chatcmpl-cut", "object": "chat.completion", "usage": null}\n' >build/examples_no_usage.json
+}
 
+# examples_check: runs every language's example against $examples_db (set up with examples/setup.sql) and
+# checks what each printed.
+examples_check() {
     local lang out ok=0
-    for lang in "${languages[@]}"; do
+    for lang in sql python node cpp go; do
         out=$(example_run "$lang" alice) &&
             expect_output "$lang (first run)" "recorded event [0-9]+|\| f$" "$out" &&
             out=$(example_run "$lang" alice) &&
@@ -74,20 +74,34 @@ client_examples() {
         expect_output "$lang (response without usage)" "no usage block" "$out" || ok=1
         echo "$lang example: recorded, deduplicated, refused over the limit, reported an unreadable response"
     done
+    return $ok
+}
 
-    # The ledger: one event per example tenant, for alice only, with the normalized counts of its response.
-    local ledger expected
-    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "
-        SELECT tenant, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-               reasoning_tokens, cost, cost_source, idempotency_key
-          FROM usage_meter.events ORDER BY tenant" ) || return 1
-    expected="demo-cpp alice gemini gemini-2.5-pro 150000 1500 100000 0 500 0.2335 price_table Kq3aaPmOGIqgz7IP2Ny9mQQ
+# The ledger after the examples: one event per example tenant, for alice only, with the normalized counts of its
+# response.
+examples_ledger_query="SELECT tenant, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens,
+       cache_write_tokens, reasoning_tokens, cost, cost_source, idempotency_key
+  FROM usage_meter.events WHERE tenant LIKE 'demo-%' ORDER BY tenant"
+examples_ledger="demo-cpp alice gemini gemini-2.5-pro 150000 1500 100000 0 500 0.2335 price_table Kq3aaPmOGIqgz7IP2Ny9mQQ
 demo-go alice openai o4-mini-2025-04-16 1488 900 512 0 640 0.0057376 price_table resp_67ccd3a9da748190baa7f1570fe91ac604becb25c45c1d41
 demo-node alice openrouter openai/gpt-4o-mini 800 300 400 0 0 0.000275 reported gen-1741570283-aBcDeFgHiJkLmNoPqRsT
 demo-python alice anthropic claude-sonnet-4-20250514 50 400 10000 2000 0 0.01665 price_table msg_013Zva2CMHLNnXjNJJKqJ2EF
 demo-sql alice openai gpt-4o-mini-2024-07-18 176 300 1024 0 0 0.0002832 price_table chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
-    if [ "$ledger" != "$expected" ]; then
-        echo "ledger after the examples:"; echo "$ledger"; echo "expected:"; echo "$expected"
+
+client_examples() {
+    examples_build || return 1
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
+        -c "DROP DATABASE IF EXISTS $examples_db WITH (FORCE)" -c "CREATE DATABASE $examples_db" &&
+        PGDATABASE=$examples_db psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION usage_meter" \
+            -f examples/setup.sql >/dev/null || return 1
+
+    local ok=0
+    examples_check || ok=1
+
+    local ledger
+    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "$examples_ledger_query") || return 1
+    if [ "$ledger" != "$examples_ledger" ]; then
+        echo "ledger after the examples:"; echo "$ledger"; echo "expected:"; echo "$examples_ledger"
         ok=1
     fi
     local drift
