@@ -11,7 +11,8 @@
 # 1000 tenants, chosen at random, so the load spreads over the partitions). Runs, in this order: direct (one
 # usage_meter database), proxy over 1, 2 and 4 partitions, and over 4 partitions calling the PL/Proxy function
 # itself (usage_meter_proxy.usage_record: no PL/pgSQL wrapper, no exception block, remote errors with
-# PL/Proxy's prefix) to show what the wrapper costs. Prints TPS, the ratio to direct measured in the same run,
+# PL/Proxy's prefix) to show what the wrapper costs, and a routed call that does nothing (SELECT 1 on the
+# partition) for the proxy path's own ceiling. Prints TPS, the ratio to direct measured in the same run,
 # the share of the CPU taken by other processes during the run, and writes it to bench/results/proxy.txt.
 set -euo pipefail
 
@@ -47,6 +48,8 @@ for n in 1 2 4; do
         -c "CREATE SERVER usage_meter FOREIGN DATA WRAPPER plproxy OPTIONS ($opts)" \
         -c "CREATE USER MAPPING FOR PUBLIC SERVER usage_meter OPTIONS (user 'postgres')" >/dev/null
 done
+q proxy4 -c "CREATE FUNCTION bench_noop(tenant text) RETURNS integer LANGUAGE plproxy
+             AS \$\$ CLUSTER 'usage_meter'; RUN ON usage_meter.partition_of(tenant); SELECT 1; \$\$"
 
 machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
 cluster_ticks() {
@@ -80,6 +83,7 @@ run proxy_1_partition proxy1
 run proxy_2_partitions proxy2
 run proxy_4_partitions proxy4
 run plproxy_only_4 proxy4 proxy_record_plproxy_only
+run noop_4 proxy4 proxy_noop
 
 # Placement check (the 4-partition proxy): every partition got events, each tenant on one partition only.
 spread=$(for p in 0 1 2 3; do printf '%s ' "$(q "part4_$p" -c "SELECT count(*) FROM usage_meter.events")"; done)
@@ -98,7 +102,7 @@ dup=$(for p in 0 1 2 3; do q "part4_$p" -c "SELECT DISTINCT tenant FROM usage_me
     echo ""
     printf '%-22s %10s %8s %s\n' run TPS "vs direct" "other CPU %"
     printf '%-22s %10s %8s %s\n' ---------------------- ---------- -------- -----------
-    for name in direct proxy_1_partition proxy_2_partitions proxy_4_partitions plproxy_only_4; do
+    for name in direct proxy_1_partition proxy_2_partitions proxy_4_partitions plproxy_only_4 noop_4; do
         printf '%-22s %10.1f %8s %s\n' "$name" "${TPS[$name]}" \
             "$(awk -v a="${TPS[$name]}" -v b="${TPS[direct]}" 'BEGIN { printf "%.2f", a / b }')" "${OTHER[$name]}"
     done
@@ -106,5 +110,7 @@ dup=$(for p in 0 1 2 3; do q "part4_$p" -c "SELECT DISTINCT tenant FROM usage_me
     echo "plproxy_only_4: the PL/Proxy function itself (usage_meter_proxy.usage_record), without the PL/pgSQL wrapper"
     echo "                that re-raises remote errors unprefixed; wrapper cost = 1 - proxy_4_partitions / plproxy_only_4"
     echo "                = $(awk -v a="${TPS[proxy_4_partitions]}" -v b="${TPS[plproxy_only_4]}" 'BEGIN { printf "%.0f %%", (1 - a / b) * 100 }')"
+    echo "noop_4:         a PL/Proxy call routed by tenant that runs SELECT 1 on the partition (bench/proxy_noop.sql):"
+    echo "                the proxy path's own ceiling on this machine, proxy and partitions sharing its cores"
     echo "events on the 4 partitions after the last two runs: $spread(tenants on more than one partition: $dup)"
 } | tee "$RESULTS"
