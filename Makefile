@@ -15,6 +15,9 @@ EXTENSION_SQL_SRCS = tables recording pricing limits retention trust analytics t
 EXTVERSION = $(eval EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(srcdir)/$(EXTENSION).control))$(EXTVERSION)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/extension/$(EXTENSION)--*.sql))
+# The second extension, usage_meter_proxy (docs/scale-out.md): its control file and scripts, installed beside
+# usage_meter's (PGXS installs DATA into the extension directory). Plain SQL over PL/Proxy: no library.
+DATA += $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/proxy/usage_meter_proxy.control $(srcdir)/proxy/usage_meter_proxy--*.sql))
 
 CORE_SRCS = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/core/*.cpp))
 PG_SRCS = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/src/pg/*.cpp $(srcdir)/src/pg/tables/*.cpp))

@@ -91,6 +91,12 @@ def check():
                 errors.append("META.json: provides.%s.%s %r is not a file of the tree" % (name, key, extension[key]))
         if "file" not in extension:
             errors.append("META.json: provides.%s has no file" % name)
+        elif extension["file"].endswith(".control") and (ROOT / extension["file"]).is_file():
+            # every extension of the tree is released at the same version
+            other = control_value((ROOT / extension["file"]).read_text(), "default_version")
+            if other != default_version:
+                errors.append("META.json: provides.%s: %s has default_version %r, usage_meter.control %r"
+                              % (name, extension["file"], other, default_version))
 
     prereqs = meta.get("prereqs", {})
     for phase, relations in prereqs.items():

@@ -19,7 +19,7 @@ um_expect() {
 um_deps() {
     local packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev g++ make cmake
                     libgtest-dev googletest pkg-config tzdata clang-format-14 nlohmann-json3-dev
-                    postgresql-15-cron prometheus-postgres-exporter curl
+                    postgresql-15-cron prometheus-postgres-exporter curl postgresql-15-plproxy
                     debhelper dpkg-dev postgresql-server-dev-all python3 git)  # this line: tests/stages/90-package.sh
     local missing=()
     for p in "${packages[@]}"; do
@@ -45,32 +45,66 @@ um_build_install() {
 # Sets PGHOST, PGPORT, PGUSER and UM_CLUSTER_DIR; um_cluster_stop (run on exit) removes it all.
 um_cluster_start() {
     UM_CLUSTER_DIR="$(mktemp -d /tmp/usage_meter_cluster.XXXXXX)"
-    chown postgres:postgres "$UM_CLUSTER_DIR"
-    chmod 700 "$UM_CLUSTER_DIR"
     local port
     for port in $(seq 55432 55532); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
     done
     export PGHOST="$UM_CLUSTER_DIR" PGPORT="$port" PGUSER=postgres
     um_log "starting a throwaway cluster in $UM_CLUSTER_DIR (port $PGPORT)"
-    runuser -u postgres -- "$UM_PG_BIN/initdb" -D "$UM_CLUSTER_DIR/data" -U postgres --auth=trust \
-        --no-sync -E UTF8 --locale=C.UTF-8 >"$UM_CLUSTER_DIR/initdb.log" 2>&1 \
-        || { cat "$UM_CLUSTER_DIR/initdb.log"; return 1; }
-    cat >>"$UM_CLUSTER_DIR/data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$UM_CLUSTER_DIR'
-port = $PGPORT
-max_connections = 120
-shared_buffers = 256MB
-fsync = on
-log_min_messages = warning
-CONF
+    um_cluster_init "$UM_CLUSTER_DIR" "$PGPORT" || return 1
     trap um_cluster_stop EXIT
     runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_CLUSTER_DIR/data" -l "$UM_CLUSTER_DIR/server.log" \
         -w -t 60 start >/dev/null
 }
 
+# um_cluster_init DIR PORT: initdb (as postgres) into DIR/data, for a private socket directory DIR and PORT.
+um_cluster_init() {
+    local dir=$1 port=$2
+    chown postgres:postgres "$dir"
+    chmod 700 "$dir"
+    runuser -u postgres -- "$UM_PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust \
+        --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log"; return 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $port
+max_connections = 120
+shared_buffers = 256MB
+fsync = on
+log_min_messages = warning
+CONF
+}
+
+# A second throwaway cluster beside the first (started by um_cluster_start), on the next port, so that a test can
+# stop one database server while the other runs (tests/stages/47-scale-out.sh): um_side_cluster_start sets
+# UM_SIDE_DIR (its socket directory) and UM_SIDE_PORT; um_side_cluster_ctl start|stop starts it again or stops it
+# at once (-m immediate: as a crash would); um_side_cluster_remove (also run by um_cluster_stop) removes it.
+um_side_cluster_start() {
+    UM_SIDE_DIR="$(mktemp -d /tmp/usage_meter_side.XXXXXX)"
+    UM_SIDE_PORT=$((PGPORT + 1))
+    um_cluster_init "$UM_SIDE_DIR" "$UM_SIDE_PORT" && um_side_cluster_ctl start
+}
+
+um_side_cluster_ctl() {
+    if [ "$1" = stop ]; then
+        runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_SIDE_DIR/data" -m immediate -w stop >/dev/null
+    else
+        runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_SIDE_DIR/data" -l "$UM_SIDE_DIR/server.log" \
+            -w -t 60 start >/dev/null
+    fi
+}
+
+um_side_cluster_remove() {
+    if [ -n "${UM_SIDE_DIR:-}" ] && [ -d "$UM_SIDE_DIR" ]; then
+        runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_SIDE_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+        rm -rf "$UM_SIDE_DIR"
+    fi
+    UM_SIDE_DIR=
+}
+
 um_cluster_stop() {
+    um_side_cluster_remove
     if [ -n "${UM_CLUSTER_DIR:-}" ] && [ -d "$UM_CLUSTER_DIR" ]; then
         runuser -u postgres -- "$UM_PG_BIN/pg_ctl" -D "$UM_CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
         rm -rf "$UM_CLUSTER_DIR"

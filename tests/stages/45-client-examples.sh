@@ -53,18 +53,14 @@ expect_output() {  # expect_output WHAT PATTERN OUTPUT
     fi
 }
 
-client_examples() {
+# examples_build: the dependencies and the C++ and Go programs (tests/stages/47-scale-out.sh runs them too).
+examples_build() {
     examples_deps || return 1
     g++ -std=c++17 -O2 -Wall -Wextra -Werror -o build/example_cpp examples/cpp/record.cpp \
         -I"$(pg_config --includedir)" -lpq || return 1
     # Debian's Go packages live in GOPATH (no modules, no network).
     GOPATH=/usr/share/gocode GO111MODULE=off GOCACHE="$UM_ROOT/build/go-cache" \
         go build -o build/example_go examples/go/record.go || return 1
-    local languages=(sql python node cpp go)
-    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
-        -c "DROP DATABASE IF EXISTS $examples_db WITH (FORCE)" -c "CREATE DATABASE $examples_db" &&
-        PGDATABASE=$examples_db psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION usage_meter" \
-            -f examples/setup.sql >/dev/null || return 1
     printf '{"id": "chatcmpl-cut", "object": "chat.completion", "usage": null}\n' >build/examples_no_usage.json
     # A spend log whose second line has its prompt tokens as a string (its first line is new): refused, nothing recorded.
     printf '%s\n' '[{"request_id": "chatcmpl-sync-004", "user": "carol", "model": "gpt-4o-mini-2024-07-18",' \
@@ -72,9 +68,13 @@ client_examples() {
         ' {"request_id": "chatcmpl-sync-005", "user": "carol", "model": "gpt-4o-mini-2024-07-18",' \
         '  "custom_llm_provider": "openai", "prompt_tokens": "12", "completion_tokens": 5, "startTime": "2026-11-20T10:00:01Z"}]' \
         >build/examples_bad_spend_log.json
+}
 
+# examples_check: runs every language's example against $examples_db (set up with examples/setup.sql) and
+# checks what each printed.
+examples_check() {
     local lang out ok=0
-    for lang in "${languages[@]}"; do
+    for lang in sql python node cpp go; do
         out=$(example_run "$lang" alice) &&
             expect_output "$lang (first run)" "recorded event [0-9]+|\| f$" "$out" &&
             out=$(example_run "$lang" alice) &&
@@ -103,31 +103,46 @@ client_examples() {
             { echo "FAILED: $lang batch example"; ok=1; continue; }
         echo "$lang example: recorded a spend log in one batch, counted once on a re-run, refused a bad line naming it"
     done
+    return $ok
+}
 
-    # The ledger: one event per example tenant, for alice only, with the normalized counts of its response.
-    local ledger expected
-    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "
-        SELECT tenant, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-               reasoning_tokens, cost, cost_source, idempotency_key
-          FROM usage_meter.events WHERE idempotency_key NOT LIKE 'chatcmpl-sync-%' ORDER BY tenant" ) || return 1
-    expected="demo-cpp alice gemini gemini-2.5-pro 150000 1500 100000 0 500 0.2335 price_table Kq3aaPmOGIqgz7IP2Ny9mQQ
+# The ledger after the examples: one event per example tenant, for alice only, with the normalized counts of its
+# response.
+examples_ledger_query="SELECT tenant, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens,
+       cache_write_tokens, reasoning_tokens, cost, cost_source, idempotency_key
+  FROM usage_meter.events WHERE tenant LIKE 'demo-%' AND idempotency_key NOT LIKE 'chatcmpl-sync-%' ORDER BY tenant"
+examples_ledger="demo-cpp alice gemini gemini-2.5-pro 150000 1500 100000 0 500 0.2335 price_table Kq3aaPmOGIqgz7IP2Ny9mQQ
 demo-go alice openai o4-mini-2025-04-16 1488 900 512 0 640 0.0057376 price_table resp_67ccd3a9da748190baa7f1570fe91ac604becb25c45c1d41
 demo-node alice openrouter openai/gpt-4o-mini 800 300 400 0 0 0.000275 reported gen-1741570283-aBcDeFgHiJkLmNoPqRsT
 demo-python alice anthropic claude-sonnet-4-20250514 50 400 10000 2000 0 0.01665 price_table msg_013Zva2CMHLNnXjNJJKqJ2EF
 demo-sql alice openai gpt-4o-mini-2024-07-18 176 300 1024 0 0 0.0002832 price_table chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
-    if [ "$ledger" != "$expected" ]; then
-        echo "ledger after the examples:"; echo "$ledger"; echo "expected:"; echo "$expected"
+
+# The spend logs: three events per batch example (none of the bad log), priced from the log's counts:
+# 1200 x 0.15 + 300 x 0.60, 800 x 0.15 + 200 x 0.60, 50 x 0.15 + 20 x 0.60 per million.
+examples_spend_query="SELECT tenant, count(*), string_agg(user_id || ':' || cost, ',' ORDER BY idempotency_key), sum(cost)
+  FROM usage_meter.events WHERE idempotency_key LIKE 'chatcmpl-sync-%' GROUP BY tenant ORDER BY tenant"
+examples_spend="demo-node 3 alice:0.00036,bob:0.00024,alice:0.0000195 0.0006195
+demo-python 3 alice:0.00036,bob:0.00024,alice:0.0000195 0.0006195"
+
+client_examples() {
+    examples_build || return 1
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres \
+        -c "DROP DATABASE IF EXISTS $examples_db WITH (FORCE)" -c "CREATE DATABASE $examples_db" &&
+        PGDATABASE=$examples_db psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION usage_meter" \
+            -f examples/setup.sql >/dev/null || return 1
+
+    local ok=0
+    examples_check || ok=1
+
+    local ledger
+    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "$examples_ledger_query") || return 1
+    if [ "$ledger" != "$examples_ledger" ]; then
+        echo "ledger after the examples:"; echo "$ledger"; echo "expected:"; echo "$examples_ledger"
         ok=1
     fi
-    # The spend logs: three events per batch example (none of the bad log), priced from the log's counts:
-    # 1200 x 0.15 + 300 x 0.60, 800 x 0.15 + 200 x 0.60, 50 x 0.15 + 20 x 0.60 per million.
-    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "
-        SELECT tenant, count(*), string_agg(user_id || ':' || cost, ',' ORDER BY idempotency_key), sum(cost)
-          FROM usage_meter.events WHERE idempotency_key LIKE 'chatcmpl-sync-%' GROUP BY tenant ORDER BY tenant") || return 1
-    expected="demo-node 3 alice:0.00036,bob:0.00024,alice:0.0000195 0.0006195
-demo-python 3 alice:0.00036,bob:0.00024,alice:0.0000195 0.0006195"
-    if [ "$ledger" != "$expected" ]; then
-        echo "spend-log events after the examples:"; echo "$ledger"; echo "expected:"; echo "$expected"
+    ledger=$(PGDATABASE=$examples_db psql -X -At -F ' ' -c "$examples_spend_query") || return 1
+    if [ "$ledger" != "$examples_spend" ]; then
+        echo "spend-log events after the examples:"; echo "$ledger"; echo "expected:"; echo "$examples_spend"
         ok=1
     fi
     local drift
