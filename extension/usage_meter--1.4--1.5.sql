@@ -1598,3 +1598,5 @@ REVOKE ALL ON FUNCTION usage_meter.set_tenant_moving(text, boolean), usage_meter
 GRANT EXECUTE ON FUNCTION usage_meter.set_tenant_moving(text, boolean), usage_meter.export_tenant(text),
     usage_meter.import_tenant(text, jsonb), usage_meter.purge_tenant(text), usage_meter.price_catalog_digest()
     TO usage_meter_admin;
+-- The ledger's row trigger pins search_path in C around its SQL instead of a SET clause run for every row.
+ALTER FUNCTION usage_meter.events_prepare() RESET search_path;

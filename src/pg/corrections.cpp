@@ -97,6 +97,7 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
     static Statement<2> original_event = {kOriginalSql, {TEXTOID, INT8OID}};
     static Statement<2> reversal = {kReversedSql, {TEXTOID, INT8OID}};
     MemoryContext caller = CurrentMemoryContext;
+    const int path = pin_search_path();  // the ledger's row trigger runs with the caller's search_path
     spi_connect();
     run(original_event, Access::kReadWrite, 1, sql_arg(values[tenant]), sql_arg(values[reverses]));
     if (SPI_processed == 0)
@@ -149,6 +150,7 @@ HeapTuple prepare_reversal(Relation events, HeapTuple row, const Datum* values, 
     prepared->t_tableOid = row->t_tableOid;
     MemoryContextSwitchTo(spi);
     SPI_finish();
+    unpin_search_path(path);
     return prepared;
 }
 

@@ -55,12 +55,33 @@ struct EventContext {
     Decimal unit_price;
 };
 
+// What events_prepare keeps for the rest of its statement (in the trigger's fn_extra, which lives as long as
+// the statement's executor): the last tenant row it read. The statement reads the tenants table under one
+// snapshot, so a bulk INSERT's rows of one tenant would read the same row again. Plain data only.
+struct StatementCache {
+    Datum tenant;  // a copy in the statement's memory, or 0
+    TenantRow row;
+};
+
 // The tenant's time zone and the markup in force at `at`; false when the tenant does not exist (yet); refuses a
 // tenant being moved to another database (the flag is in the row read anyway, so the check costs nothing). The
 // current markup applies from tenants.markup_from on (a 1.0 database has no markup history: always).
-bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
+bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx, StatementCache* cache, MemoryContext cache_memory) {
     TenantRow row;
-    if (!tenant_read(tenant, nullptr, &row)) return false;
+    if (cache != nullptr && cache->tenant != 0 && text_equal(cache->tenant, tenant)) {
+        row = cache->row;
+    } else {
+        if (!tenant_read(tenant, nullptr, &row)) return false;
+        if (cache != nullptr) {
+            if (cache->tenant != 0) pfree(DatumGetPointer(cache->tenant));
+            cache->tenant = 0;
+            text* t = DatumGetTextPP(tenant);
+            MemoryContext old = MemoryContextSwitchTo(cache_memory);
+            cache->tenant = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+            MemoryContextSwitchTo(old);
+            cache->row = row;
+        }
+    }
     if (row.moving) raise_tenant_moving(tenant);  // not recorded on the side it is leaving
     ctx->zone = row.zone;
     ctx->markup_pct = row.markup_pct;
@@ -72,16 +93,27 @@ bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx) {
 // Loads the tenant (creating it on first use) and the prices that could apply to the event. The lookups are
 // index scans: this runs for every ledger row.
 void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bool provider_null,
-                  TimestampTz occurred_at, Datum operation, bool need_unit_price, EventContext* ctx) {
-    if (!read_tenant(tenant, occurred_at, ctx)) {
-        spi_connect();
-        tenant_ensure(tenant);
-        SPI_finish();
-        CommandCounterIncrement();  // make the new (or concurrently committed) row visible to the lookup
-        PushActiveSnapshot(GetTransactionSnapshot());
-        bool found = read_tenant(tenant, occurred_at, ctx);
+                  TimestampTz occurred_at, Datum operation, bool need_unit_price, EventContext* ctx,
+                  StatementCache* cache, MemoryContext cache_memory) {
+    if (!read_tenant(tenant, occurred_at, ctx, cache, cache_memory)) {
+        // Not in the statement's snapshot. An earlier row of this statement (a bulk INSERT of a new tenant's
+        // events) may have created it: look with a snapshot of now before inserting, or every row of the
+        // statement would insert it again (and invalidate caches each time).
+        PushActiveSnapshot(GetLatestSnapshot());
+        bool found = read_tenant(tenant, occurred_at, ctx, cache, cache_memory);
         PopActiveSnapshot();
-        if (!found) elog(ERROR, "usage_meter: tenant could not be created");
+        if (!found) {
+            const int path = pin_search_path();
+            spi_connect();
+            tenant_ensure(tenant);
+            SPI_finish();
+            unpin_search_path(path);
+            CommandCounterIncrement();  // make the new (or concurrently committed) row visible to the lookup
+            PushActiveSnapshot(GetTransactionSnapshot());
+            found = read_tenant(tenant, occurred_at, ctx, cache, cache_memory);
+            PopActiveSnapshot();
+            if (!found) elog(ERROR, "usage_meter: tenant could not be created");
+        }
     }
     ctx->has_price = false;
     ctx->has_unit_price = false;
@@ -111,9 +143,11 @@ void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurr
                         errmsg("duplicate idempotency_key \"%s\": tenant \"%s\" recorded it as event %lld",
                                TextDatumGetCString(key), TextDatumGetCString(tenant), static_cast<long long>(holder))));
     }
+    const int path = pin_search_path();
     spi_connect();
     key_insert(tenant, key, event_id, occurred_at);
     SPI_finish();
+    unpin_search_path(path);
 }
 
 // Rows of a month without a partition go to the default partition; those before the retention boundary
@@ -237,8 +271,14 @@ UM_FUNCTION(events_prepare) {
 
     EventContext context;
     bool need_unit_price = quantity.has_value() && !quantity->is_zero() && !reported_cost.has_value();
+    if (fcinfo->flinfo->fn_extra == nullptr) {  // aligned for its Decimal (__int128), beyond palloc's MAXALIGN
+        void* raw = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(StatementCache) + alignof(StatementCache));
+        fcinfo->flinfo->fn_extra =
+            reinterpret_cast<void*>(TYPEALIGN(alignof(StatementCache), reinterpret_cast<uintptr_t>(raw)));
+    }
     load_context(value(kTenant), value(kModel), is_null(kModel), value(kProvider), is_null(kProvider), occurred_at,
-                 value(kOperation), need_unit_price, &context);
+                 value(kOperation), need_unit_price, &context, static_cast<StatementCache*>(fcinfo->flinfo->fn_extra),
+                 fcinfo->flinfo->fn_mcxt);
 
     CivilDate day;
     PricedCost priced;

@@ -399,9 +399,7 @@ bool rollup_apply_pending() {
     int saved_security;
     GetUserIdAndSecContext(&saved_user, &saved_security);
     SetUserIdAndSecContext(pending->user, saved_security | SECURITY_LOCAL_USERID_CHANGE);
-    const int guc_level = NewGUCNestLevel();
-    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                            false);
+    const int guc_level = pin_search_path();
     const bool push_snapshot = !ActiveSnapshotSet();  // at commit there is no statement (nor its snapshot)
     if (push_snapshot) PushActiveSnapshot(GetTransactionSnapshot());
     spi_connect();
@@ -409,7 +407,7 @@ bool rollup_apply_pending() {
     fire_written_alerts(entries, n);
     SPI_finish();
     if (push_snapshot) PopActiveSnapshot();
-    AtEOXact_GUC(true, guc_level);
+    unpin_search_path(guc_level);
     SetUserIdAndSecContext(saved_user, saved_security);
     CommandCounterIncrement();  // what follows in this transaction sees the write
     applying = 0;

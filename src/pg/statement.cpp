@@ -1,10 +1,23 @@
 #include "statement.h"
 
+extern "C" {
+#include "utils/guc.h"
+}
+
 namespace usage_meter::pg {
 
 void spi_connect() {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "usage_meter: SPI_connect failed");
 }
+
+int pin_search_path() {
+    const int level = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+    return level;
+}
+
+void unpin_search_path(int level) { AtEOXact_GUC(true, level); }
 
 SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes) {
     if (*slot == nullptr) {

@@ -39,6 +39,12 @@ struct Statement {
 // SPI_connect, raising an ERROR when it fails.
 void spi_connect();
 
+// search_path = pg_catalog, pg_temp until unpin_search_path(the returned level), for SQL run where the caller's
+// search_path is in force (the ledger's row trigger, which has no SET clause: it would cost every row of a bulk
+// load a GUC save and restore, and only its rare SQL needs it). An ERROR restores it with the (sub)transaction.
+int pin_search_path();
+void unpin_search_path(int level);
+
 // Prepares sql once per backend into *slot as a generic plan (kept across transactions).
 SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes);
 
