@@ -352,7 +352,7 @@ scale_tenant_move() {
             scale_psql "$n" -v ON_ERROR_STOP=1 >/dev/null <<SQL || { echo "moving $t from $p to $n failed"; return 1; }
 CREATE TEMP TABLE doc (d jsonb);
 \copy doc FROM '$dir/$t.json'
-SELECT * FROM usage_meter.import_tenant((SELECT d FROM doc));
+SELECT * FROM usage_meter.import_tenant('$t', (SELECT d FROM doc));
 SQL
         moved=$((moved + 1))
         echo "$p $t" >>"$dir/moved.txt"
