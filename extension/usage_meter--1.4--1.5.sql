@@ -1600,3 +1600,30 @@ GRANT EXECUTE ON FUNCTION usage_meter.set_tenant_moving(text, boolean), usage_me
     TO usage_meter_admin;
 -- The ledger's row trigger pins search_path in C around its SQL instead of a SET clause run for every row.
 ALTER FUNCTION usage_meter.events_prepare() RESET search_path;
+
+-- ------------------------------------------------------------------------------------------------------------
+-- reader_bound without a subquery (Citus refuses one in a policy of a distributed table; docs/scale-out.md):
+-- reader_scope() reads the reader's bindings once per statement, as the subquery's init plan did.
+-- ------------------------------------------------------------------------------------------------------------
+CREATE FUNCTION usage_meter.reader_scope() RETURNS text[]
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'reader_scope';
+COMMENT ON FUNCTION usage_meter.reader_scope() IS
+    'The tenants the current user may read (reader_tenants): the reader_bound row-level security policy';
+REVOKE ALL ON FUNCTION usage_meter.reader_scope() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION usage_meter.reader_scope() TO usage_meter_reader, usage_meter_admin;
+
+DO $rls$
+DECLARE
+    t text;
+BEGIN
+    FOR t IN SELECT c.relname FROM pg_catalog.pg_policy AS p
+              JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) p.polrelid
+             WHERE c.relnamespace OPERATOR(pg_catalog.=) 'usage_meter'::regnamespace
+               AND p.polname OPERATOR(pg_catalog.=) 'reader_bound'
+             ORDER BY c.relname LOOP
+        EXECUTE pg_catalog.format('ALTER POLICY reader_bound ON usage_meter.%I'
+                                  ' USING (tenant OPERATOR(pg_catalog.=) ANY (usage_meter.reader_scope()))', t);
+    END LOOP;
+END
+$rls$;

@@ -67,6 +67,8 @@ SELECT tenant, role_name FROM usage_meter.reader_tenants;
 SELECT tenant, events FROM usage_meter.health();
 SELECT * FROM usage_meter.verify();
 SELECT count(*) AS prices FROM usage_meter.prices;
+-- The policies read the reader's bindings through reader_scope() (no subquery in a policy: docs/scale-out.md).
+SELECT usage_meter.reader_scope();
 -- Other tenants' rows stay invisible even when asked for by name.
 SELECT count(*) FROM usage_meter.events WHERE tenant = 'globex';
 -- A reader cannot bind itself to another tenant, record, check limits or change anything.
@@ -88,6 +90,15 @@ SET SESSION AUTHORIZATION um_test_unbound;
 SELECT count(*) AS events FROM usage_meter.events;
 SELECT count(*) AS daily FROM usage_meter.daily_usage;
 SELECT count(*) AS tenants FROM usage_meter.tenants;
+RESET SESSION AUTHORIZATION;
+-- A binding counts from the next statement on, in the same transaction too; a rolled-back one is gone.
+BEGIN;
+INSERT INTO usage_meter.reader_tenants (tenant, role_name) VALUES ('globex', 'um_test_unbound');
+SET LOCAL SESSION AUTHORIZATION um_test_unbound;
+SELECT usage_meter.reader_scope(), (SELECT count(*) FROM usage_meter.events) AS events;
+ROLLBACK;
+SET SESSION AUTHORIZATION um_test_unbound;
+SELECT usage_meter.reader_scope(), (SELECT count(*) FROM usage_meter.events) AS events;
 RESET SESSION AUTHORIZATION;
 
 -- The admin sees everything, and unbinding the reader takes acme away from it.
@@ -117,6 +128,10 @@ SELECT p.proname
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'usage_meter')
    AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) AS a WHERE a.grantee = 0))
  ORDER BY 1;
+-- Every reader_bound policy reads reader_scope(), none has a subquery.
+SELECT count(*) AS reader_bound, count(*) FILTER (WHERE qual ~* 'select') AS with_subquery,
+       count(*) FILTER (WHERE qual <> '(tenant = ANY (usage_meter.reader_scope()))') AS other
+  FROM pg_policies WHERE schemaname = 'usage_meter' AND policyname = 'reader_bound';
 -- Every table that carries a tenant has row-level security.
 SELECT c.relname FROM pg_class AS c
  WHERE c.relnamespace = 'usage_meter'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity

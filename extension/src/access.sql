@@ -29,8 +29,17 @@ $roles$;
 ------------------------------------------------------------------------------------------------------------
 -- Row-level security on every table of the schema that carries a tenant (of every area). The owner (the
 -- recording path) is not subject to it; admins see every row; a reader sees the rows of the tenants bound to
--- it in reader_tenants, and its own rows of reader_tenants.
+-- it in reader_tenants, and its own rows of reader_tenants. The policy has no subquery (Citus refuses one in a
+-- policy of a distributed table): reader_scope() reads the bindings once per statement.
 ------------------------------------------------------------------------------------------------------------
+-- reader_scope() -> the tenants the current user is bound to (reader_tenants), read once per execution of the
+-- statement that calls it and kept for its other rows. Runs as the caller, under reader_tenants' own policy.
+CREATE FUNCTION usage_meter.reader_scope() RETURNS text[]
+    LANGUAGE C STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'reader_scope';
+COMMENT ON FUNCTION usage_meter.reader_scope() IS
+    'The tenants the current user may read (reader_tenants): the reader_bound row-level security policy';
+
 DO $rls$
 DECLARE
     t text;
@@ -46,8 +55,7 @@ BEGIN
         EXECUTE pg_catalog.format('CREATE POLICY admin_all ON usage_meter.%I TO usage_meter_admin USING (true)', t);
         EXECUTE pg_catalog.format(
             'CREATE POLICY reader_bound ON usage_meter.%I FOR SELECT TO usage_meter_reader'
-            ' USING (tenant OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT b.tenant FROM usage_meter.reader_tenants AS b'
-            ' WHERE b.role_name OPERATOR(pg_catalog.=) CURRENT_USER::text)))', t);
+            ' USING (tenant OPERATOR(pg_catalog.=) ANY (usage_meter.reader_scope()))', t);
     END LOOP;
 END
 $rls$;
@@ -106,7 +114,8 @@ GRANT EXECUTE ON FUNCTION
     usage_meter.spend_forecast(text, text, timestamptz),
     usage_meter.check_report_range(text, date, date),
     usage_meter.check_report_names(text, text[], text[]),
-    usage_meter.bucket_start(text, date)
+    usage_meter.bucket_start(text, date),
+    usage_meter.reader_scope()
     TO usage_meter_reader;
 
 -- Readers and admins read tables (readers through row-level security); only the admin writes reader bindings.

@@ -347,7 +347,9 @@ bool release_reservation(bool tenant_known, Datum tenant, Datum id) {
         "UPDATE usage_meter.reservations SET state = 'released', closed_at = pg_catalog.now()"
         " WHERE reservation_id = $1 AND ($3::text IS NULL OR tenant = $3) AND state IN ('held', 'expired')"
         " RETURNING expires_at > $2",
-        {INT8OID, TIMESTAMPTZOID, TEXTOID}};
+        {INT8OID, TIMESTAMPTZOID, TEXTOID},
+        nullptr,
+        Planning::kWithValues};  // with a tenant, the planner folds the NULL test
     // import_tenant keeps a moved tenant's reservation ids, so an id alone may name holds of several tenants.
     static Statement<1> owners = {
         "SELECT count(DISTINCT tenant) > 1 FROM usage_meter.reservations WHERE reservation_id = $1", {INT8OID}};

@@ -19,11 +19,10 @@ int pin_search_path() {
 
 void unpin_search_path(int level) { AtEOXact_GUC(true, level); }
 
-SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes) {
+SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes, Planning planning) {
     if (*slot == nullptr) {
-        // Generic plans: these statements are keyed lookups and upserts whose best plan does not depend on the
-        // values, and a custom plan would be planned again on every call.
-        SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid*>(argtypes), CURSOR_OPT_GENERIC_PLAN);
+        const int options = planning == Planning::kGeneric ? CURSOR_OPT_GENERIC_PLAN : CURSOR_OPT_CUSTOM_PLAN;
+        SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid*>(argtypes), options);
         if (plan == nullptr)
             elog(ERROR, "usage_meter: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(plan) != 0) elog(ERROR, "usage_meter: could not keep a prepared statement");

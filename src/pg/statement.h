@@ -28,12 +28,19 @@ constexpr SqlArg kSqlNull = {static_cast<Datum>(0), true};
 
 enum class Access { kReadOnly, kReadWrite };
 
+// How a kept statement is planned. kGeneric: once, without the values (keyed lookups and upserts on the hot
+// path, whose best plan does not depend on them). kWithValues: on every call with its values (a custom plan;
+// for the rare settings calls, where planning costs nothing that matters and a planner given the values can
+// fold the statement's NULL tests and route it by tenant: docs/scale-out.md, the Citus plan).
+enum class Planning { kGeneric, kWithValues };
+
 // Plain data (no constructor or destructor runs at load or exit): declare each one `static`, next to its use.
 template <size_t N>
 struct Statement {
     const char* sql;
     std::array<Oid, N> types;
-    SPIPlanPtr plan;  // prepared on first use, kept for the backend's life
+    SPIPlanPtr plan = nullptr;  // prepared on first use, kept for the backend's life
+    Planning planning = Planning::kGeneric;
 };
 
 // SPI_connect, raising an ERROR when it fails.
@@ -45,8 +52,9 @@ void spi_connect();
 int pin_search_path();
 void unpin_search_path(int level);
 
-// Prepares sql once per backend into *slot as a generic plan (kept across transactions).
-SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes);
+// Prepares sql once per backend into *slot (kept across transactions), planned as `planning` says.
+SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* argtypes,
+                     Planning planning = Planning::kGeneric);
 
 // Executes a kept plan; raises an ERROR if SPI reports a failure. nulls: ' ' or 'n' per argument.
 int execute_plan(SPIPlanPtr plan, const Datum* values, const char* nulls, bool read_only, long count);
@@ -63,7 +71,8 @@ int run_from(Statement<N>& s, Access access, long count, const SqlArg* args) {
         nulls[i] = args[i].isnull ? 'n' : ' ';
     }
     nulls[N] = '\0';
-    return execute_plan(kept_plan(&s.plan, s.sql, N, s.types.data()), values, nulls, access == Access::kReadOnly, count);
+    return execute_plan(kept_plan(&s.plan, s.sql, N, s.types.data(), s.planning), values, nulls,
+                        access == Access::kReadOnly, count);
 }
 
 template <size_t N>

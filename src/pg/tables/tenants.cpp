@@ -85,7 +85,9 @@ void tenant_set(Datum tenant, Datum zone_name, Datum markup_pct) {
         "INSERT INTO usage_meter.tenants AS t (tenant, time_zone, markup_pct) VALUES ($1, $2, $3)"
         " ON CONFLICT (tenant) DO UPDATE SET time_zone = excluded.time_zone,"
         " markup_pct = excluded.markup_pct, updated_at = pg_catalog.now()",
-        {TEXTOID, TEXTOID, NUMERICOID}};
+        {TEXTOID, TEXTOID, NUMERICOID},
+        nullptr,
+        Planning::kWithValues};
     run(upsert, Access::kReadWrite, 0, sql_arg(tenant), sql_arg(zone_name), sql_arg(markup_pct));
 }
 
