@@ -51,15 +51,7 @@ done
 q proxy4 -c "CREATE FUNCTION bench_noop(tenant text) RETURNS integer LANGUAGE plproxy
              AS \$\$ CLUSTER 'usage_meter'; RUN ON usage_meter.partition_of(tenant); SELECT 1; \$\$"
 
-machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-cluster_ticks() {
-    local pm pid total=0
-    pm="$(head -1 "$UM_CLUSTER_DIR/data/postmaster.pid")"
-    for pid in "$pm" $(ps -o pid= --ppid "$pm"); do
-        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ s += $12 + $13 + $14 + $15 } END { print s + 0 }')))
-    done
-    echo "$total"
-}
+source "$BENCH_DIR/cpu.sh"  # machine_ticks, cluster_ticks
 
 declare -A TPS OTHER
 # run NAME DATABASE [SCRIPT]: one pgbench run.

@@ -98,18 +98,8 @@ copy_ledger_to_bare() {
 declare -A TPS ROWS FAILED WRITE_START_ID OTHER_CPU AFTER COUNTERS SLOTS RATIO ROUND_RATIOS
 OTHER_CPU_BAR=10  # % of the machine's CPU used by processes outside this benchmark; above it a run is flagged
 
-# CPU accounting in clock ticks, to tell how much of the machine other processes took during a run (the numbers
-# mean little on a shared, busy machine): the whole machine from /proc/stat, this benchmark as the cluster's
-# processes (the postmaster's own and reaped children's time, plus its live children) and this shell's children.
-machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-cluster_ticks() {
-    local pm pid total=0
-    pm="$(head -1 "$UM_CLUSTER_DIR/data/postmaster.pid")"
-    for pid in "$pm" $(ps -o pid= --ppid "$pm"); do
-        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ s += $12 + $13 + $14 + $15 } END { print s + 0 }')))
-    done
-    echo "$total"
-}
+# CPU accounting (bench/cpu.sh: machine_ticks, cluster_ticks), plus this shell's children.
+source "$BENCH_DIR/cpu.sh"
 shell_children_ticks() {  # sets SHELL_TICKS: user + system time of this shell's finished children (the times builtin)
     times >"$WORK/times"
     SHELL_TICKS="$(tail -1 "$WORK/times" | awk -v hz="$(getconf CLK_TCK)" '{

@@ -3,7 +3,7 @@
 // transaction callbacks and executor hook.
 
 #include "boundary.h"
-#include "hold_indexes.h"
+#include "direct_insert.h"
 #include "limits_cache.h"
 #include "init.h"
 #include "extension_catalog.h"
@@ -39,6 +39,6 @@ void _PG_init(void) {
     MarkGUCPrefixReserved("usage_meter");
     usage_meter::pg::limits_cache_init();
     usage_meter::pg::extension_catalog_init();
-    usage_meter::pg::hold_indexes_init();
+    usage_meter::pg::direct_insert_init();
     usage_meter::pg::rollup_pending_init();
 }

@@ -143,11 +143,7 @@ void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurr
                         errmsg("duplicate idempotency_key \"%s\": tenant \"%s\" recorded it as event %lld",
                                TextDatumGetCString(key), TextDatumGetCString(tenant), static_cast<long long>(holder))));
     }
-    const int path = pin_search_path();
-    spi_connect();
     key_insert(tenant, key, event_id, occurred_at);
-    SPI_finish();
-    unpin_search_path(path);
 }
 
 // Rows of a month without a partition go to the default partition; those before the retention boundary

@@ -21,7 +21,7 @@
 
 #include "limit_reads.h"
 #include "args.h"
-#include "hold_indexes.h"
+#include "direct_insert.h"
 #include "key_scan.h"
 #include "rollup.h"
 #include "statement.h"
@@ -152,11 +152,6 @@ pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char
 // path would not fire, is refused likewise.
 int64 insert_hold(const Datum* args, const char* nulls) {
     Relation rel = table_open(extension_relation("reservations"), RowExclusiveLock);
-    const TriggerDesc* triggers = rel->trigdesc;
-    if (triggers != nullptr && (triggers->trig_insert_before_row || triggers->trig_insert_after_row ||
-                                triggers->trig_insert_instead_row || triggers->trig_insert_before_statement ||
-                                triggers->trig_insert_after_statement || triggers->trig_insert_new_table))
-        elog(ERROR, "usage_meter: reservations has an INSERT trigger reserve() does not fire");
     TupleDesc desc = RelationGetDescr(rel);
     Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
     bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
@@ -184,26 +179,7 @@ int64 insert_hold(const Datum* args, const char* nulls) {
             elog(ERROR, "usage_meter: reservations has a column \"%s\" reserve() does not set", name);
         }
     }
-    TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-    ExecStoreHeapTuple(heap_form_tuple(desc, values, isnull), slot, true);
-    // A one-entry range table, as logical replication's apply worker builds for its inserts: a failed
-    // constraint's message (which columns were inserted) reads it.
-    EState* estate = CreateExecutorState();
-    RangeTblEntry* rte = makeNode(RangeTblEntry);
-    rte->rtekind = RTE_RELATION;
-    rte->relid = RelationGetRelid(rel);
-    rte->relkind = rel->rd_rel->relkind;
-    rte->rellockmode = RowExclusiveLock;
-    ExecInitRangeTable(estate, list_make1(rte));
-    ResultRelInfo* target = makeNode(ResultRelInfo);
-    InitResultRelInfo(target, rel, 1, nullptr, 0);
-    open_indices_cached(target);  // ExecOpenIndices, without rebuilding the index descriptions each call
-    if (desc->constr != nullptr) ExecConstraints(target, slot, estate);
-    table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
-    ExecInsertIndexTuples(target, slot, estate, false, false, nullptr, NIL);  // unique check on the key too
-    ExecCloseIndices(target);
-    FreeExecutorState(estate);
-    ExecDropSingleTupleTableSlot(slot);
+    insert_row_direct(rel, values, isnull, "reserve()");
     table_close(rel, NoLock);   // the lock is kept until the end of the transaction, as for any INSERT
     CommandCounterIncrement();  // later statements of this transaction (a settle) see the hold
     return id;

@@ -15,7 +15,7 @@ bool keys_table_exists();
 // claimed by earlier rows of the same statement, as a bulk load repeating a key does); false when none does.
 bool key_holder(Datum tenant, Datum key, int64* event_id);
 
-// Records that event_id holds the key. Runs inside SPI.
+// Records that event_id holds the key: the key row written directly (direct_insert.h), not through SPI.
 void key_insert(Datum tenant, Datum key, Datum event_id, Datum occurred_at);
 
 // Claims the key for a new event id from the ledger's sequence (*event_id); false when the key is held

@@ -1,10 +1,14 @@
-#include "hold_indexes.h"
+#include "direct_insert.h"
 
 extern "C" {
 #include "access/genam.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "executor/executor.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "nodes/makefuncs.h"
+#include "parser/parsetree.h"
 #include "optimizer/optimizer.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -27,24 +31,46 @@ struct Cache {
     Oid* indexes;  // in the table's index list order
     IndexInfo** infos;
 };
-Cache cache;
+
+// One entry per table inserted into directly (reservations, idempotency_keys); a third table would take the
+// entry of the one used least recently.
+constexpr int kCacheEntries = 2;
+Cache caches[kCacheEntries];
+uint64 uses[kCacheEntries];
+uint64 use_clock;
 
 void on_relcache_invalidation(Datum, Oid relid) {
-    if (cache.building) {  // reading the catalogs while building can accept invalidations: any one voids the build
-        ++cache.generation;
-        return;
-    }
-    if (!cache.valid) return;
-    bool ours = !OidIsValid(relid) || relid == cache.heap;
-    for (int i = 0; !ours && i < cache.count; ++i) ours = relid == cache.indexes[i];
-    if (ours) {
-        cache.valid = false;
-        ++cache.generation;
+    for (Cache& cache : caches) {
+        if (cache.building) {  // reading the catalogs while building can accept invalidations: any one voids the build
+            ++cache.generation;
+            continue;
+        }
+        if (!cache.valid) continue;
+        bool ours = !OidIsValid(relid) || relid == cache.heap;
+        for (int i = 0; !ours && i < cache.count; ++i) ours = relid == cache.indexes[i];
+        if (ours) {
+            cache.valid = false;
+            ++cache.generation;
+        }
     }
 }
 
+// The entry for rel: the one that holds it (valid or not), else the least recently used one.
+Cache& entry_for(Relation rel) {
+    int pick = 0;
+    for (int i = 0; i < kCacheEntries; ++i) {
+        if (caches[i].heap == RelationGetRelid(rel)) {
+            pick = i;
+            break;
+        }
+        if (uses[i] < uses[pick]) pick = i;
+    }
+    uses[pick] = ++use_clock;
+    return caches[pick];
+}
+
 // Whether the cache holds rel's current index list, in order.
-bool matches(Relation rel, List* indexes) {
+bool matches(const Cache& cache, Relation rel, List* indexes) {
     if (!cache.valid || cache.heap != RelationGetRelid(rel) || cache.count != list_length(indexes)) return false;
     int i = 0;
     ListCell* lc;
@@ -55,7 +81,7 @@ bool matches(Relation rel, List* indexes) {
 
 // Builds the IndexInfos of the open indexes in target, with expression and predicate states prepared, in the
 // cache's context; keeps them only if all are btree or hash and no invalidation arrived meanwhile.
-void build(ResultRelInfo* target, List* indexes) {
+void build(Cache& cache, ResultRelInfo* target, List* indexes) {
     if (cache.context == nullptr)
         cache.context = AllocSetContextCreate(CacheMemoryContext, "usage_meter index infos", ALLOCSET_SMALL_SIZES);
     cache.valid = false;
@@ -96,14 +122,15 @@ void build(ResultRelInfo* target, List* indexes) {
 
 }  // namespace
 
-void hold_indexes_init() { CacheRegisterRelcacheCallback(on_relcache_invalidation, static_cast<Datum>(0)); }
+void direct_insert_init() { CacheRegisterRelcacheCallback(on_relcache_invalidation, static_cast<Datum>(0)); }
 
 void open_indices_cached(ResultRelInfo* target) {
     Relation rel = target->ri_RelationDesc;
+    Cache& cache = entry_for(rel);
     List* indexes = RelationGetIndexList(rel);
-    if (!matches(rel, indexes)) {
+    if (!matches(cache, rel, indexes)) {
         ExecOpenIndices(target, false);
-        build(target, indexes);
+        build(cache, target, indexes);
         if (cache.valid)  // use the prepared copies from now on, this call included
             for (int i = 0; i < target->ri_NumIndices; ++i) target->ri_IndexRelationInfo[i] = cache.infos[i];
         list_free(indexes);
@@ -132,6 +159,35 @@ void open_indices_cached(ResultRelInfo* target) {
     target->ri_NumIndices = count;
     target->ri_IndexRelationDescs = descs;
     target->ri_IndexRelationInfo = infos;
+}
+
+void insert_row_direct(Relation rel, Datum* values, bool* isnull, const char* who) {
+    const TriggerDesc* triggers = rel->trigdesc;
+    if (triggers != nullptr && (triggers->trig_insert_before_row || triggers->trig_insert_after_row ||
+                                triggers->trig_insert_instead_row || triggers->trig_insert_before_statement ||
+                                triggers->trig_insert_after_statement || triggers->trig_insert_new_table))
+        elog(ERROR, "usage_meter: %s has an INSERT trigger %s does not fire", RelationGetRelationName(rel), who);
+    TupleDesc desc = RelationGetDescr(rel);
+    TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+    ExecStoreHeapTuple(heap_form_tuple(desc, values, isnull), slot, true);
+    // A one-entry range table, as logical replication's apply worker builds for its inserts: a failed
+    // constraint's message (which columns were inserted) reads it.
+    EState* estate = CreateExecutorState();
+    RangeTblEntry* rte = makeNode(RangeTblEntry);
+    rte->rtekind = RTE_RELATION;
+    rte->relid = RelationGetRelid(rel);
+    rte->relkind = rel->rd_rel->relkind;
+    rte->rellockmode = RowExclusiveLock;
+    ExecInitRangeTable(estate, list_make1(rte));
+    ResultRelInfo* target = makeNode(ResultRelInfo);
+    InitResultRelInfo(target, rel, 1, nullptr, 0);
+    open_indices_cached(target);  // ExecOpenIndices, without rebuilding the index descriptions each call
+    if (desc->constr != nullptr) ExecConstraints(target, slot, estate);
+    table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
+    ExecInsertIndexTuples(target, slot, estate, false, false, nullptr, NIL);  // unique checks too
+    ExecCloseIndices(target);
+    FreeExecutorState(estate);
+    ExecDropSingleTupleTableSlot(slot);
 }
 
 }  // namespace usage_meter::pg

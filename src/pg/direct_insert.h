@@ -1,0 +1,36 @@
+// Rows the extension inserts itself (a reservation's hold, an event's idempotency key), writing the heap row and
+// its index entries as the executor would for a one-row INSERT, without the executor's set-up: on reserve()'s
+// path and on a bulk load's row trigger that set-up cost more than the insert.
+//
+// ExecOpenIndices builds an IndexInfo for every index of the table on each call (copying the expressions and
+// predicates from the relcache), and ExecInsertIndexTuples then runs the planner over the indexes' expressions
+// and predicates before evaluating them. Here the IndexInfos, with their expression and predicate states ready,
+// are kept per table (a few tables: one entry each) in a memory context of their own and reused while no
+// relcache invalidation names the table or one of its indexes (an index added, dropped, made ready or valid by
+// CREATE INDEX CONCURRENTLY, REINDEX, ALTER TABLE) and the table's index list is the one they were built for.
+// Only btree and hash indexes are kept: their insert functions hold no state between calls.
+#pragma once
+
+#include "boundary.h"
+
+extern "C" {
+#include "nodes/execnodes.h"
+#include "utils/rel.h"
+}
+
+namespace usage_meter::pg {
+
+// Registers the relcache callback; called once from _PG_init.
+void direct_insert_init();
+
+// Opens the indexes of target's relation, as ExecOpenIndices(target, false) would, with IndexInfos kept from
+// an earlier call when they are still current; close them with ExecCloseIndices.
+void open_indices_cached(ResultRelInfo* target);
+
+// Inserts the row values/isnull (every column of rel's descriptor) into rel, opened with RowExclusiveLock by the
+// caller: its NOT NULL and CHECK constraints checked, the heap row written with the current command id, and its
+// index entries inserted with their unique checks, as an INSERT would. A trigger on INSERT, which this path
+// would not fire, is refused (`who` names the caller in that error).
+void insert_row_direct(Relation rel, Datum* values, bool* isnull, const char* who);
+
+}  // namespace usage_meter::pg
