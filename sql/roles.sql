@@ -100,6 +100,19 @@ ROLLBACK;
 SET SESSION AUTHORIZATION um_test_unbound;
 SELECT usage_meter.reader_scope(), (SELECT count(*) FROM usage_meter.events) AS events;
 RESET SESSION AUTHORIZATION;
+-- One expression evaluated by two roles (a PL/pgSQL simple expression keeps its state for the transaction):
+-- each role gets its own bindings.
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['um_test_reader', 'um_test_unbound', 'um_test_reader'] LOOP
+        EXECUTE format('SET LOCAL ROLE %I', r);
+        RAISE NOTICE '% sees %', r, usage_meter.reader_scope();
+        RESET ROLE;
+    END LOOP;
+END
+$$;
 
 -- The admin sees everything, and unbinding the reader takes acme away from it.
 SET SESSION AUTHORIZATION um_test_admin;

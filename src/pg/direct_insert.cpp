@@ -4,6 +4,7 @@ extern "C" {
 #include "access/genam.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -27,6 +28,7 @@ struct Cache {
     bool building;      // build() is running
     uint64 generation;  // bumped by every invalidation, so a build an invalidation interrupted is not kept
     Oid heap;
+    bool uncachable;  // heap has an index the cache does not keep: open its indexes afresh until it changes
     int count;
     Oid* indexes;  // in the table's index list order
     IndexInfo** infos;
@@ -45,9 +47,10 @@ void on_relcache_invalidation(Datum, Oid relid) {
             ++cache.generation;
             continue;
         }
-        if (!cache.valid) continue;
+        if (!cache.valid && !cache.uncachable) continue;
         bool ours = !OidIsValid(relid) || relid == cache.heap;
         for (int i = 0; !ours && i < cache.count; ++i) ours = relid == cache.indexes[i];
+        if (ours) cache.uncachable = false;  // (an index's own invalidation also names its table)
         if (ours) {
             cache.valid = false;
             ++cache.generation;
@@ -112,8 +115,10 @@ void build(Cache& cache, ResultRelInfo* target, List* indexes) {
     }
     MemoryContextSwitchTo(old);
     cache.building = false;
-    if (!cacheable || generation != cache.generation || count != list_length(indexes)) return;
     cache.heap = RelationGetRelid(target->ri_RelationDesc);
+    cache.count = 0;
+    if (!cacheable && generation == cache.generation) cache.uncachable = true;
+    if (!cacheable || generation != cache.generation || count != list_length(indexes)) return;
     cache.count = count;
     cache.indexes = oids;
     cache.infos = infos;
@@ -127,6 +132,10 @@ void direct_insert_init() { CacheRegisterRelcacheCallback(on_relcache_invalidati
 void open_indices_cached(ResultRelInfo* target) {
     Relation rel = target->ri_RelationDesc;
     Cache& cache = entry_for(rel);
+    if (cache.heap == RelationGetRelid(rel) && cache.uncachable) {
+        ExecOpenIndices(target, false);
+        return;
+    }
     List* indexes = RelationGetIndexList(rel);
     if (!matches(cache, rel, indexes)) {
         ExecOpenIndices(target, false);
@@ -162,6 +171,8 @@ void open_indices_cached(ResultRelInfo* target) {
 }
 
 void insert_row_direct(Relation rel, Datum* values, bool* isnull, const char* who) {
+    if (rel->rd_rel->relkind != RELKIND_RELATION)
+        elog(ERROR, "usage_meter: %s is not a plain table, which %s writes directly", RelationGetRelationName(rel), who);
     const TriggerDesc* triggers = rel->trigdesc;
     if (triggers != nullptr && (triggers->trig_insert_before_row || triggers->trig_insert_after_row ||
                                 triggers->trig_insert_instead_row || triggers->trig_insert_before_statement ||

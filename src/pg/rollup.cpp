@@ -272,7 +272,7 @@ void rollup_write(RollupDelta* const* deltas, int count) {
     const Datum slot = Int16GetDatum(static_cast<int16>(counter_slot()));
     auto text_arg = [](text* t) { return sql_arg_or_null(PointerGetDatum(t), t == nullptr); };
     if (count == 1) {
-        static Statement<kOneKeyParams> one_key;
+        static Statement<kOneKeyParams> one_key{};
         prepare_once(&one_key, one_key_sql, false);
         const RollupDelta& d = *deltas[0];
         std::array<SqlArg, kOneKeyParams> args;
@@ -292,7 +292,7 @@ void rollup_write(RollupDelta* const* deltas, int count) {
         run_with(one_key, Access::kReadWrite, 0, args);
         return;
     }
-    static Statement<kDeltaParams> many_keys;
+    static Statement<kDeltaParams> many_keys{};
     prepare_once(&many_keys, many_keys_sql, true);
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
     bool* element_nulls = static_cast<bool*>(palloc(sizeof(bool) * count));

@@ -40,6 +40,7 @@ void key_insert(Datum tenant, Datum key, Datum event_id, Datum occurred_at) {
     Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
     bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
     static const char* const kColumns[5] = {"tenant", "idempotency_key", "event_id", "occurred_at", "recorded_at"};
+    static const Oid kTypes[5] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
     const Datum given[5] = {tenant, key, event_id, occurred_at,
                             TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};  // recorded_at's now()
     for (int i = 0; i < desc->natts; ++i) {
@@ -48,8 +49,10 @@ void key_insert(Datum tenant, Datum key, Datum event_id, Datum occurred_at) {
         if (att->attisdropped) continue;
         int c = 0;
         while (c < 5 && std::strcmp(NameStr(att->attname), kColumns[c]) != 0) ++c;
-        if (c == 5)
-            elog(ERROR, "usage_meter: idempotency_keys has a column \"%s\" the ledger trigger does not set",
+        if (c == 5 || att->atttypid != kTypes[c])
+            elog(ERROR,
+                 "usage_meter: idempotency_keys has a column \"%s\" the ledger trigger does not set (or not of "
+                 "that type)",
                  NameStr(att->attname));
         values[i] = given[c];
         isnull[i] = false;
