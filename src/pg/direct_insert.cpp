@@ -1,5 +1,7 @@
 #include "direct_insert.h"
 
+#include <cstring>
+
 extern "C" {
 #include "access/genam.h"
 #include "catalog/index.h"
@@ -170,15 +172,29 @@ void open_indices_cached(ResultRelInfo* target) {
     target->ri_IndexRelationInfo = infos;
 }
 
-void insert_row_direct(Relation rel, Datum* values, bool* isnull, const char* who) {
+void insert_row_direct(Relation rel, const NamedValue* columns, int count, const char* who) {
     if (rel->rd_rel->relkind != RELKIND_RELATION)
         elog(ERROR, "usage_meter: %s is not a plain table, which %s writes directly", RelationGetRelationName(rel), who);
+    TupleDesc desc = RelationGetDescr(rel);
+    Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
+    bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        isnull[i] = true;
+        if (att->attisdropped) continue;
+        int c = 0;
+        while (c < count && std::strcmp(NameStr(att->attname), columns[c].name) != 0) ++c;
+        if (c == count || (OidIsValid(columns[c].type) && att->atttypid != columns[c].type))
+            elog(ERROR, "usage_meter: %s has a column \"%s\" %s does not set (or not of that type)",
+                 RelationGetRelationName(rel), NameStr(att->attname), who);
+        values[i] = columns[c].value;
+        isnull[i] = columns[c].isnull;
+    }
     const TriggerDesc* triggers = rel->trigdesc;
     if (triggers != nullptr && (triggers->trig_insert_before_row || triggers->trig_insert_after_row ||
                                 triggers->trig_insert_instead_row || triggers->trig_insert_before_statement ||
                                 triggers->trig_insert_after_statement || triggers->trig_insert_new_table))
         elog(ERROR, "usage_meter: %s has an INSERT trigger %s does not fire", RelationGetRelationName(rel), who);
-    TupleDesc desc = RelationGetDescr(rel);
     TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
     ExecStoreHeapTuple(heap_form_tuple(desc, values, isnull), slot, true);
     // A one-entry range table, as logical replication's apply worker builds for its inserts: a failed

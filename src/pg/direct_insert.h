@@ -27,10 +27,21 @@ void direct_insert_init();
 // an earlier call when they are still current; close them with ExecCloseIndices.
 void open_indices_cached(ResultRelInfo* target);
 
-// Inserts the row values/isnull (every column of rel's descriptor) into rel, opened with RowExclusiveLock by the
-// caller: its NOT NULL and CHECK constraints checked, the heap row written with the current command id, and its
-// index entries inserted with their unique checks, as an INSERT would. A trigger on INSERT, which this path
-// would not fire, is refused (`who` names the caller in that error).
-void insert_row_direct(Relation rel, Datum* values, bool* isnull, const char* who);
+// One column of a row inserted directly: its name, its value (or NULL), and its type when the caller checks it
+// (InvalidOid: not checked).
+struct NamedValue {
+    const char* name;
+    Datum value;
+    bool isnull;
+    Oid type;
+};
+
+// Inserts a row into rel, opened with RowExclusiveLock by the caller, as an INSERT naming every column would:
+// each of rel's columns must be one of `columns` (of its type when one is given), so nothing is left to a
+// default this code would not apply; its NOT NULL and CHECK constraints are checked, the heap row written with
+// the current command id, and its index entries inserted with their unique checks. A trigger on INSERT, which
+// this path would not fire, is refused, as a table that is not a plain one is (`who` names the caller in
+// these errors).
+void insert_row_direct(Relation rel, const NamedValue* columns, int count, const char* who);
 
 }  // namespace usage_meter::pg

@@ -152,34 +152,18 @@ pg_attribute_noreturn() void raise_not_closable(Datum reservation_id, const char
 // path would not fire, is refused likewise.
 int64 insert_hold(const Datum* args, const char* nulls) {
     Relation rel = table_open(extension_relation("reservations"), RowExclusiveLock);
-    TupleDesc desc = RelationGetDescr(rel);
-    Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
-    bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
     const int64 id = nextval_internal(extension_relation("reservation_id_seq"), false);
-    static const char* const kGiven[6] = {"tenant",           "user_id",    "estimated_cost",
-                                          "estimated_tokens", "created_at", "expires_at"};
-    for (int i = 0; i < desc->natts; ++i) {
-        Form_pg_attribute att = TupleDescAttr(desc, i);
-        isnull[i] = true;
-        if (att->attisdropped) continue;
-        const char* name = NameStr(att->attname);
-        int given = -1;
-        for (int g = 0; g < 6; ++g)
-            if (std::strcmp(name, kGiven[g]) == 0) given = g;
-        if (given >= 0) {
-            values[i] = args[given];
-            isnull[i] = nulls[given] == 'n';
-        } else if (std::strcmp(name, "reservation_id") == 0) {
-            values[i] = Int64GetDatum(id);
-            isnull[i] = false;
-        } else if (std::strcmp(name, "state") == 0) {
-            values[i] = CStringGetTextDatum("held");
-            isnull[i] = false;
-        } else if (std::strcmp(name, "closed_at") != 0 && std::strcmp(name, "event_id") != 0) {
-            elog(ERROR, "usage_meter: reservations has a column \"%s\" reserve() does not set", name);
-        }
-    }
-    insert_row_direct(rel, values, isnull, "reserve()");
+    const NamedValue columns[10] = {{"tenant", args[0], nulls[0] == 'n', InvalidOid},
+                                    {"user_id", args[1], nulls[1] == 'n', InvalidOid},
+                                    {"estimated_cost", args[2], nulls[2] == 'n', InvalidOid},
+                                    {"estimated_tokens", args[3], nulls[3] == 'n', InvalidOid},
+                                    {"created_at", args[4], nulls[4] == 'n', InvalidOid},
+                                    {"expires_at", args[5], nulls[5] == 'n', InvalidOid},
+                                    {"reservation_id", Int64GetDatum(id), false, InvalidOid},
+                                    {"state", CStringGetTextDatum("held"), false, InvalidOid},
+                                    {"closed_at", 0, true, InvalidOid},
+                                    {"event_id", 0, true, InvalidOid}};
+    insert_row_direct(rel, columns, 10, "reserve()");
     table_close(rel, NoLock);   // the lock is kept until the end of the transaction, as for any INSERT
     CommandCounterIncrement();  // later statements of this transaction (a settle) see the hold
     return id;

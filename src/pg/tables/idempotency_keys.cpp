@@ -1,7 +1,5 @@
 #include "idempotency_keys.h"
 
-#include <cstring>
-
 #include "../direct_insert.h"
 #include "../extension_catalog.h"
 #include "../key_scan.h"
@@ -36,28 +34,14 @@ bool key_holder(Datum tenant, Datum key, int64* event_id) {
 
 void key_insert(Datum tenant, Datum key, Datum event_id, Datum occurred_at) {
     Relation rel = table_open(extension_relation("idempotency_keys"), RowExclusiveLock);
-    TupleDesc desc = RelationGetDescr(rel);
-    Datum* values = static_cast<Datum*>(palloc0(desc->natts * sizeof(Datum)));
-    bool* isnull = static_cast<bool*>(palloc(desc->natts * sizeof(bool)));
-    static const char* const kColumns[5] = {"tenant", "idempotency_key", "event_id", "occurred_at", "recorded_at"};
-    static const Oid kTypes[5] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-    const Datum given[5] = {tenant, key, event_id, occurred_at,
-                            TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};  // recorded_at's now()
-    for (int i = 0; i < desc->natts; ++i) {
-        Form_pg_attribute att = TupleDescAttr(desc, i);
-        isnull[i] = true;
-        if (att->attisdropped) continue;
-        int c = 0;
-        while (c < 5 && std::strcmp(NameStr(att->attname), kColumns[c]) != 0) ++c;
-        if (c == 5 || att->atttypid != kTypes[c])
-            elog(ERROR,
-                 "usage_meter: idempotency_keys has a column \"%s\" the ledger trigger does not set (or not of "
-                 "that type)",
-                 NameStr(att->attname));
-        values[i] = given[c];
-        isnull[i] = false;
-    }
-    insert_row_direct(rel, values, isnull, "the ledger trigger");
+    const NamedValue columns[5] = {{"tenant", tenant, false, TEXTOID},
+                                   {"idempotency_key", key, false, TEXTOID},
+                                   {"event_id", event_id, false, INT8OID},
+                                   {"occurred_at", occurred_at, false, TIMESTAMPTZOID},
+                                   {"recorded_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                                    false,  // its default, now()
+                                    TIMESTAMPTZOID}};
+    insert_row_direct(rel, columns, 5, "the ledger trigger");
     table_close(rel, NoLock);  // the lock is kept until the end of the transaction, as for any INSERT
     // As after the INSERT through SPI this replaces: a later row of the same statement that repeats the key
     // finds this one (key_holder) and is refused as a duplicate by name.
