@@ -41,4 +41,30 @@ acme	alice	chat	-10
 \.
 SELECT count(*) AS events FROM usage_meter.events;
 
+-- One statement reads each (model, provider)'s price once and keeps it for the rows its row applies to: runs of
+-- rows before, at and after a price change, of ten models (more than the statement keeps at once), two providers
+-- of one name and a provider none prices, each get the price an exact lookup gives.
+SELECT count(*) AS prices FROM (
+    SELECT usage_meter.set_price('cache-m' || m, m, 2 * m) FROM generate_series(1, 10) AS m
+    UNION ALL SELECT usage_meter.set_price('cache-m' || m, m + 0.5, 2 * m, effective_from => '2026-04-10 12:00:00+00')
+      FROM generate_series(1, 10) AS m
+    UNION ALL SELECT usage_meter.set_price('cache-m1', 7, 7, effective_from => '2026-04-20 00:00:00+00')
+    UNION ALL SELECT usage_meter.set_price('cache-p', 1, 1, provider => 'p1')
+    UNION ALL SELECT usage_meter.set_price('cache-p', 3, 3, provider => 'p2')
+    UNION ALL SELECT usage_meter.set_price('cache-p', 4, 4, provider => 'p2', effective_from => '2026-04-10 12:00:00+00')) AS s;
+INSERT INTO usage_meter.events (tenant, user_id, operation, model, provider, input_tokens, output_tokens, occurred_at)
+SELECT 'acme', 'cache', 'chat', CASE WHEN i / 40 % 13 < 10 THEN 'cache-m' || (1 + i / 40 % 13) ELSE 'cache-p' END,
+       CASE i / 40 % 13 WHEN 10 THEN 'p1' WHEN 11 THEN 'p2' WHEN 12 THEN 'p3' END, 1000000, 0,
+       '2026-04-10 12:00:00+00'::timestamptz + make_interval(hours => (i % 7 - 3) * (i % 5)) + make_interval(days => i / 40 % 3 * 5)
+FROM generate_series(1, 4000) AS i;
+SELECT count(*) AS events,
+       count(*) FILTER (WHERE e.price_id IS NOT DISTINCT FROM (
+           SELECT p.price_id FROM usage_meter.prices AS p
+            WHERE p.model = e.model AND p.provider IS NOT DISTINCT FROM e.provider AND p.effective_from <= e.occurred_at
+            ORDER BY p.effective_from DESC LIMIT 1)) AS exact_price,
+       count(*) FILTER (WHERE e.cost = e.input_tokens / 1000000.0 * (
+           SELECT p.input_per_mtok FROM usage_meter.prices AS p WHERE p.price_id = e.price_id)) AS its_cost,
+       count(DISTINCT e.price_id) AS prices_used, count(*) FILTER (WHERE NOT e.priced) AS unpriced
+FROM usage_meter.events AS e WHERE e.user_id = 'cache';
+
 SELECT * FROM usage_meter.verify();

@@ -39,6 +39,17 @@ SELECT v.tenant, v.operation, v.idempotency_key
   FROM (VALUES ('acme', 'chat', 'chatcmpl-1'), ('acme', 'chat', 'bulk-2')) AS v(tenant, operation, idempotency_key)
  WHERE NOT EXISTS (SELECT 1 FROM usage_meter.idempotency_keys AS k
                     WHERE k.tenant = v.tenant AND k.idempotency_key = v.idempotency_key);
+-- usage_record claims the key, then inserts its event, which finds the key claimed. A claim whose event was
+-- refused is rolled back with it: an event inserted later with that id writes its own key row.
+BEGIN;
+SAVEPOINT before_record;
+SELECT usage_meter.usage_record('acme', 'u', 'chat', 'm', -1, 0, idempotency_key => 'refused-after-claim');
+ROLLBACK TO SAVEPOINT before_record;
+INSERT INTO usage_meter.events (event_id, tenant, operation, idempotency_key)
+VALUES (pg_catalog.currval('usage_meter.event_id_seq'), 'acme', 'chat', 'refused-after-claim');
+SELECT k.event_id = pg_catalog.currval('usage_meter.event_id_seq') AS key_row_written
+  FROM usage_meter.idempotency_keys AS k WHERE k.idempotency_key = 'refused-after-claim';
+COMMIT;
 SELECT tenant, idempotency_key, count(*) FROM usage_meter.events WHERE idempotency_key IS NOT NULL
 GROUP BY tenant, idempotency_key ORDER BY tenant, idempotency_key;
 SELECT * FROM usage_meter.verify();

@@ -97,6 +97,24 @@ bool probe_price(KeyScan* scan, Datum name, Datum provider, bool provider_null, 
     return true;
 }
 
+}  // namespace
+
+TimestampTz price_superseded_at(KeyScan* scan, Datum model, Datum provider, bool provider_null, TimestampTz from) {
+    ScanKeyData sk[3];
+    key_text(scan, &sk[0], 1, model);
+    if (provider_null)
+        key_is_null(&sk[1], 2);
+    else
+        key_text(scan, &sk[1], 2, provider);
+    key_timestamptz_after(&sk[2], 3, TimestampTzGetDatum(from));
+    key_scan_rescan(scan, sk, 3);
+    if (!key_scan_next(scan)) return DT_NOEND;
+    bool isnull;
+    return DatumGetTimestampTz(slot_getattr(scan->row, key_scan_column(scan, "effective_from"), &isnull));
+}
+
+namespace {
+
 // A price key as shown to people: "model (provider)", or "model" for a provider-NULL price.
 char* price_key_text(Datum model, Datum provider) {
     return provider == 0 ? TextDatumGetCString(model)

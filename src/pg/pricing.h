@@ -49,6 +49,11 @@ void price_scan_open(KeyScan* scan);
 bool find_price(KeyScan* scan, Datum model, Datum provider, bool provider_null, Datum at, FoundPrice* out,
                 List** trace = nullptr);
 
+// When the price of exactly (model, provider) that took effect at `from` stops applying: the effective_from of
+// the key's next price, or DT_NOEND when it has none. Rows a statement prices at times in [from, that) find
+// the same row by the exact rule (the statement reads prices under one snapshot).
+TimestampTz price_superseded_at(KeyScan* scan, Datum model, Datum provider, bool provider_null, TimestampTz from);
+
 // The unit price in force at `at` for the operation, from unit_prices_operation_from (operation,
 // effective_from); false when the operation has none.
 bool find_unit_price(Datum operation, Datum at, int64* unit_price_id, Decimal* per_unit);

@@ -55,13 +55,64 @@ struct EventContext {
     Decimal unit_price;
 };
 
+// A price the exact rule found (the event's own model and provider), and until when rows find the same one.
+struct CachedPrice {
+    Datum model;     // text, a copy in the statement's memory; 0: an unused entry
+    Datum provider;  // text, a copy, or 0 for NULL
+    TimestampTz until;
+    FoundPrice price;  // its matched model and provider are the copies
+};
+
+constexpr int kCachedPrices = 8;  // the models of a mixed import; a ninth replaces the oldest
+
 // What events_prepare keeps for the rest of its statement (in the trigger's fn_extra, which lives as long as
-// the statement's executor): the last tenant row it read. The statement reads the tenants table under one
-// snapshot, so a bulk INSERT's rows of one tenant would read the same row again. Plain data only.
+// the statement's executor): the last tenant row it read, and the prices the exact rule found. The statement
+// reads the tenants and prices tables under one snapshot, so a bulk INSERT's rows would read the same rows
+// again. Plain data only.
 struct StatementCache {
     Datum tenant;  // a copy in the statement's memory, or 0
     TenantRow row;
+    int next_price;  // the entry the next price found replaces
+    CachedPrice prices[kCachedPrices];
 };
+
+Datum copy_text(Datum value, MemoryContext memory) {
+    text* t = DatumGetTextPP(value);
+    MemoryContext old = MemoryContextSwitchTo(memory);
+    Datum copy = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+    MemoryContextSwitchTo(old);
+    return copy;
+}
+
+// The event's price from the statement's cache: an entry of the same model and provider whose row applies at `at`.
+bool cached_price(const StatementCache* cache, Datum model, Datum provider, bool provider_null, TimestampTz at,
+                  FoundPrice* out) {
+    for (const CachedPrice& entry : cache->prices) {
+        if (entry.model == 0 || at < entry.price.effective_from || at >= entry.until) continue;
+        if ((entry.provider == 0) != provider_null) continue;
+        if (!text_equal(entry.model, model) || (!provider_null && !text_equal(entry.provider, provider))) continue;
+        *out = entry.price;
+        return true;
+    }
+    return false;
+}
+
+// Keeps a price the exact rule found, with the time the key's next price takes over (one more probe).
+void cache_price(StatementCache* cache, MemoryContext memory, KeyScan* scan, Datum model, Datum provider,
+                 bool provider_null, const FoundPrice& found) {
+    CachedPrice& entry = cache->prices[cache->next_price];
+    cache->next_price = (cache->next_price + 1) % kCachedPrices;
+    if (entry.model != 0) pfree(DatumGetPointer(entry.model));
+    if (entry.provider != 0) pfree(DatumGetPointer(entry.provider));
+    entry.model = 0;
+    entry.provider = 0;
+    const TimestampTz until = price_superseded_at(scan, model, provider, provider_null, found.effective_from);
+    entry.price = found;
+    entry.until = until;
+    entry.provider = provider_null ? 0 : copy_text(provider, memory);
+    entry.price.matched_model = entry.model = copy_text(model, memory);
+    entry.price.matched_provider = entry.provider;
+}
 
 // The tenant's time zone and the markup in force at `at`; false when the tenant does not exist (yet); refuses a
 // tenant being moved to another database (the flag is in the row read anyway, so the check costs nothing). The
@@ -75,10 +126,7 @@ bool read_tenant(Datum tenant, TimestampTz at, EventContext* ctx, StatementCache
         if (cache != nullptr) {
             if (cache->tenant != 0) pfree(DatumGetPointer(cache->tenant));
             cache->tenant = 0;
-            text* t = DatumGetTextPP(tenant);
-            MemoryContext old = MemoryContextSwitchTo(cache_memory);
-            cache->tenant = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
-            MemoryContextSwitchTo(old);
+            cache->tenant = copy_text(tenant, cache_memory);
             cache->row = row;
         }
     }
@@ -118,10 +166,14 @@ void load_context(Datum tenant, Datum model, bool model_null, Datum provider, bo
     ctx->has_price = false;
     ctx->has_unit_price = false;
     Datum at = TimestampTzGetDatum(occurred_at);
-    if (!model_null) {
+    if (!model_null && cache != nullptr && cached_price(cache, model, provider, provider_null, occurred_at, &ctx->price)) {
+        ctx->has_price = true;
+    } else if (!model_null) {
         KeyScan scan;
         price_scan_open(&scan);
         ctx->has_price = find_price(&scan, model, provider, provider_null, at, &ctx->price);
+        if (ctx->has_price && ctx->price.rule == MatchRule::Exact && cache != nullptr)
+            cache_price(cache, cache_memory, &scan, model, provider, provider_null, ctx->price);
         key_scan_close(&scan);
     }
     if (need_unit_price) ctx->has_unit_price = find_unit_price(operation, at, &ctx->unit_price_id, &ctx->unit_price);
@@ -136,14 +188,7 @@ void raise_null(const char* column) {
 // index of a 1.0 ledger refused it. A claim by a concurrent transaction makes the INSERT wait for it, and fail
 // if it commits.
 void claim_idempotency_key(Datum tenant, Datum key, Datum event_id, Datum occurred_at) {
-    int64 holder;
-    if (key_holder(tenant, key, &holder)) {
-        if (holder == DatumGetInt64(event_id)) return;
-        ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
-                        errmsg("duplicate idempotency_key \"%s\": tenant \"%s\" recorded it as event %lld",
-                               TextDatumGetCString(key), TextDatumGetCString(tenant), static_cast<long long>(holder))));
-    }
-    key_insert(tenant, key, event_id, occurred_at);
+    if (!key_claimed(event_id)) key_insert(tenant, key, event_id, occurred_at);
 }
 
 // Rows of a month without a partition go to the default partition; those before the retention boundary
@@ -531,6 +576,7 @@ UM_FUNCTION(usage_record) {
         Datum event_id;
         if (key_claim(tenant, key, args[12].value, &event_id)) {
             args[kEventInsertArgs] = sql_arg(event_id);
+            key_claimed_by(event_id);
             event_insert(args, EventInsert::kClaimedId);
         } else {
             duplicate = true;

@@ -11,12 +11,18 @@ namespace usage_meter::pg {
 // Whether the database has the table (1.1 and later).
 bool keys_table_exists();
 
-// The event holding the key, as committed now (the latest snapshot, not the statement's: it also sees the keys
-// claimed by earlier rows of the same statement, as a bulk load repeating a key does); false when none does.
-bool key_holder(Datum tenant, Datum key, int64* event_id);
+// The event holding the key as snapshot sees it; false when none does.
+bool key_holder(Datum tenant, Datum key, int64* event_id, Snapshot snapshot);
 
-// Records that event_id holds the key: the key row written directly (direct_insert.h), not through SPI.
+// Records that event_id holds the key: the key row written directly (direct_insert.h), not through SPI. A key
+// held by another event (committed, or written earlier in this transaction) is refused by name (23505); a
+// concurrent holder is waited for first, as by any unique index.
 void key_insert(Datum tenant, Datum key, Datum event_id, Datum occurred_at);
+
+// usage_record claimed the key for event_id (key_claim) and inserts that event next, in this subtransaction:
+// key_claimed(event_id) is then true once, and the ledger trigger writes no key row of its own.
+void key_claimed_by(Datum event_id);
+bool key_claimed(Datum event_id);
 
 // Claims the key for a new event id from the ledger's sequence (*event_id); false when the key is held
 // (after waiting for a concurrent holder to finish). Runs inside SPI.
